@@ -1,0 +1,1 @@
+"""Reusable Dash/Plotly building blocks shared by the pages."""

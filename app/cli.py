@@ -1,0 +1,102 @@
+"""The ``arena`` command line (contract §4)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from app.config import ConfigError, Settings
+from app.version import __version__
+
+NOT_IMPLEMENTED_EXIT = 3
+
+
+def _not_implemented(what: str) -> None:
+    click.echo(f"arena {what}: not implemented yet (coming in a later release).", err=True)
+    sys.exit(NOT_IMPLEMENTED_EXIT)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arena")
+def main() -> None:
+    """Strategy Arena: backtest trading strategies and stress-test them against market regimes."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface (default ARENA_HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default ARENA_PORT or 8050).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the web app (development server; use gunicorn app.wsgi:server in production)."""
+    from app import create_app
+
+    settings = _settings()
+    host = host or settings.host
+    port = port or settings.port
+    app = create_app(settings)
+    mode = "embedded (SQLite, in-process jobs)" if settings.embedded else "server (Redis/RQ)"
+    click.echo(f"Strategy Arena {__version__}: {mode}, database {settings.database_backend}")
+    click.echo(f"Open http://{host}:{port}/ in your browser (Ctrl+C stops).", err=False)
+    sys.stdout.flush()
+    app.run(host=host, port=port, debug=False, threaded=True)
+
+
+@main.command()
+def worker() -> None:
+    """Start a background job worker (RQ) with the app's configuration."""
+    _not_implemented("worker")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    _not_implemented("db upgrade")
+
+
+@main.command()
+@click.argument("symbols", nargs=-1, required=True)
+@click.option("--start", default=None, help="First date (YYYY-MM-DD).")
+@click.option("--end", default=None, help="Last date (YYYY-MM-DD).")
+@click.option("--provider", default=None, help="bundled, yfinance, alpaca or auto.")
+def ingest(symbols: tuple[str, ...], start: str | None, end: str | None,
+           provider: str | None) -> None:
+    """Fetch daily bars for SYMBOLS and store them."""
+    _not_implemented("ingest")
+
+
+@main.command()
+@click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
+              help="Strategy spec JSON (contract §1).")
+@click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
+              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
+    """Run one backtest and print the result."""
+    _not_implemented("backtest")
+
+
+@main.command()
+@click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False))
+@click.option("--scenarios", default=None, help="Comma-separated scenario ids.")
+@click.option("--paths", default=1000, type=int, help="Monte Carlo paths.")
+@click.option("--seed", default=0, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def stress(spec_path: str, prices_path: str | None, scenarios: str | None, paths: int,
+           seed: int, as_json: bool) -> None:
+    """Run the stress suite (historical crises, shocks, Monte Carlo)."""
+    _not_implemented("stress")
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""All configuration of Strategy Arena, read from the environment in one place.
+
+Every setting has a sane default for the embedded mode (SQLite file, in-process cache and
+job runner, bundled data), so ``arena serve`` works on a fresh machine with no servers.
+Nothing else in the code base reads ``os.environ``: it asks for a :class:`Settings`.
+
+Variables (the README's configuration table gives the details):
+``ARENA_ENV`` (development | production), ``ARENA_INSTANCE_DIR`` (./instance),
+``DATABASE_URL`` (SQLite file in the instance folder), ``REDIS_URL`` (unset = embedded),
+``JWT_SECRET_KEY`` (generated in development), ``DATA_PROVIDER`` (bundled), ``ARENA_HOST`` /
+``ARENA_PORT`` (127.0.0.1:8050), ``ARENA_RISK_FREE_RATE`` (0.0, annual),
+``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "production")
+DATA_PROVIDERS = ("bundled", "yfinance", "alpaca", "auto")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment holds a setting the application cannot start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed application settings. Build with :meth:`from_env` (or directly in tests)."""
+
+    env: str = "development"
+    instance_dir: Path = field(default_factory=lambda: Path.cwd() / "instance")
+    database_url: str = ""
+    redis_url: str | None = None
+    jwt_secret_key: str = ""
+    data_provider: str = "bundled"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    risk_free_rate: float = 0.0
+    alpaca_api_key: str | None = None
+    alpaca_secret_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"ARENA_ENV={self.env!r}: must be one of {', '.join(ENVIRONMENTS)}")
+        if self.data_provider not in DATA_PROVIDERS:
+            raise ConfigError(
+                f"DATA_PROVIDER={self.data_provider!r}: must be one of {', '.join(DATA_PROVIDERS)}"
+            )
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{(self.instance_dir / 'arena.db').as_posix()}"
+            )
+        if self.env == "production" and len(self.jwt_secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                "production needs JWT_SECRET_KEY set to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)"
+            )
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: cache and jobs run in-process."""
+        return not self.redis_url
+
+    @property
+    def database_backend(self) -> str:
+        """``sqlite`` or ``postgresql`` (the dialect part of the URL)."""
+        return self.database_url.split(":", 1)[0].split("+", 1)[0]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        instance_dir = Path(env.get("ARENA_INSTANCE_DIR") or Path.cwd() / "instance").resolve()
+        arena_env = env.get("ARENA_ENV", "development")
+        secret = env.get("JWT_SECRET_KEY", "")
+        if not secret and arena_env == "development":
+            secret = _development_secret(instance_dir)
+        try:
+            port = int(env.get("ARENA_PORT", "8050"))
+            risk_free = float(env.get("ARENA_RISK_FREE_RATE", "0.0"))
+        except ValueError as exc:
+            raise ConfigError(f"ARENA_PORT / ARENA_RISK_FREE_RATE must be numbers: {exc}") from exc
+        return cls(
+            env=arena_env,
+            instance_dir=instance_dir,
+            database_url=env.get("DATABASE_URL", ""),
+            redis_url=env.get("REDIS_URL") or None,
+            jwt_secret_key=secret,
+            data_provider=env.get("DATA_PROVIDER", "bundled"),
+            host=env.get("ARENA_HOST", "127.0.0.1"),
+            port=port,
+            risk_free_rate=risk_free,
+            alpaca_api_key=env.get("ALPACA_API_KEY") or None,
+            alpaca_secret_key=env.get("ALPACA_SECRET_KEY") or None,
+        )
+
+
+def _development_secret(instance_dir: Path) -> str:
+    """A random secret generated on first use and kept in the instance folder, so sessions
+    survive restarts in development without anyone choosing a secret."""
+    path = instance_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

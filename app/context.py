@@ -1,0 +1,46 @@
+"""What one running application holds: its settings and its connections to the backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.cache import make_redis
+from app.config import Settings
+from app.db import make_engine, make_session_factory
+
+EXTENSION_KEY = "arena"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    redis: redis.Redis | None
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppContext:
+        engine = make_engine(settings.database_url)
+        return cls(settings, engine, make_session_factory(engine), make_redis(settings.redis_url))
+
+    @property
+    def cache_backend(self) -> str:
+        return "in-process" if self.redis is None else "redis"
+
+    @property
+    def job_backend(self) -> str:
+        return "in-process" if self.redis is None else "rq"
+
+
+def install(server: Flask, context: AppContext) -> None:
+    server.extensions[EXTENSION_KEY] = context
+
+
+def arena() -> AppContext:
+    """The :class:`AppContext` of the Flask app handling the current request."""
+    return current_app.extensions[EXTENSION_KEY]

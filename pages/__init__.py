@@ -1,0 +1,3 @@
+"""Dash pages, one module per URL. Importing this package registers them all."""
+
+from pages import builder, home, live, results, runs, stress  # noqa: F401

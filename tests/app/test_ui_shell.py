@@ -1,0 +1,34 @@
+"""The Dash shell in headless Chromium: every page is reachable from the navbar."""
+
+import pytest
+
+from app import create_app
+from components.navbar import NAV_ITEMS
+
+pytestmark = pytest.mark.ui
+
+
+def test_navbar_reaches_every_page_without_browser_errors(dash_duo, embedded_settings):
+    app = create_app(embedded_settings)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_text_to_equal(".page-title", "Strategy Arena")
+    for label, href in NAV_ITEMS:
+        dash_duo.find_element(f"#nav-{label.lower()}").click()
+        dash_duo.wait_for_element(".page-title")
+        assert dash_duo.driver.current_url.endswith(href)
+        heading = dash_duo.find_element(".page-title").text
+        assert heading, f"{href} rendered no heading"
+    dash_duo.find_element("#nav-home").click()
+    dash_duo.wait_for_text_to_equal(".page-title", "Strategy Arena")
+    # The theme is served locally: no CDN request failed, no JavaScript error.
+    assert dash_duo.get_logs() == []
+
+
+def test_dark_theme_is_applied(dash_duo, embedded_settings):
+    dash_duo.start_server(create_app(embedded_settings))
+    dash_duo.wait_for_element(".page-title")
+    background = dash_duo.driver.execute_script(
+        "return getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(part) for part in background[background.index("(") + 1:
+                                                          background.index(")")].split(",")[:3])
+    assert max(red, green, blue) < 80, background

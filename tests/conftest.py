@@ -1,0 +1,67 @@
+"""Shared fixtures: settings for the embedded mode, and the real PostgreSQL and Redis servers
+running on this machine (a throw-away database per test session, a dedicated Redis db)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from app.config import Settings
+
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
+SERVICE_HELP = {
+    "postgres": "start it with: pg_ctlcluster --skip-systemctl-redirect "
+    "$(ls /etc/postgresql) main start",
+    "redis": "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 "
+    '--save "" --appendonly no',
+}
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    """Embedded default: SQLite in a temporary instance folder, no Redis."""
+    return Settings.from_env({"ARENA_INSTANCE_DIR": str(tmp_path / "instance")})
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"arena_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is not reachable ({exc}); "
+                    + SERVICE_HELP["postgres"])
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis on this machine, database 13, emptied before and after the session."""
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis on 127.0.0.1:6379 is not reachable ({exc}); " + SERVICE_HELP["redis"])
+    yield REDIS_TEST_URL
+    client.flushdb()
+
+
+@pytest.fixture
+def server_settings(tmp_path: Path, pg_url: str, redis_url: str) -> Settings:
+    """Server mode: the real PostgreSQL and Redis."""
+    return Settings.from_env({
+        "ARENA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": redis_url,
+    })
