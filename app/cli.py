@@ -41,9 +41,14 @@ def serve(host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     app = create_app(settings)
+    gate = app.server.extensions["arena_schema_gate"]
+    if not gate.ok:
+        raise click.ClickException(f"not serving: {gate.problem}")
     mode = "embedded (SQLite, in-process jobs)" if settings.embedded else "server (Redis/RQ)"
     click.echo(f"Strategy Arena {__version__}: {mode}, database {settings.database_backend}")
     click.echo(f"Open http://{host}:{port}/ in your browser (Ctrl+C stops).", err=False)
+    if settings.embedded and settings.seed_demo:
+        _echo_demo_login(app.server.extensions["arena"].sessions)
     sys.stdout.flush()
     app.run(host=host, port=port, debug=False, threaded=True)
 
@@ -60,9 +65,57 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
-    """Apply the database migrations."""
-    _not_implemented("db upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply the database migrations (DATABASE_URL; idempotent)."""
+    from app.db import make_engine
+    from app.migrate import current_revision, redact_url, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine, revision)
+        after = current_revision(engine)
+    except Exception as exc:  # unreachable database, bad revision: say so, exit non-zero
+        raise click.ClickException(f"migration failed on {redact_url(settings.database_url)}: "
+                                   f"{exc}") from exc
+    finally:
+        engine.dispose()
+    change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
+    click.echo(f"database {redact_url(settings.database_url)}: {change} revision {after}")
+
+
+@db.command("seed-demo")
+def db_seed_demo() -> None:
+    """Create the demo account and its example strategies (idempotent)."""
+    from app.db import make_engine, make_session_factory
+    from app.migrate import schema_status
+    from app.services import session_scope
+    from app.services.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        status = schema_status(engine)
+        if not status.up_to_date:
+            raise click.ClickException(status.describe(settings.database_url))
+        with session_scope(make_session_factory(engine)) as session:
+            user, created = seed_demo(session)
+            names = ", ".join(s.name for s in created) or "none (all exist)"
+            click.echo(f"demo user {user.email} (id {user.id}); strategies created: {names}")
+    finally:
+        engine.dispose()
+    click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+def _echo_demo_login(sessions) -> None:
+    from app.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from app.services.users import find_user_by_email
+
+    with sessions() as session:
+        if find_user_by_email(session, DEMO_EMAIL) is not None:
+            click.echo(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
 
 
 @main.command()
@@ -72,8 +125,10 @@ def db_upgrade() -> None:
 @click.option("--provider", default=None, help="bundled, yfinance, alpaca or auto.")
 def ingest(symbols: tuple[str, ...], start: str | None, end: str | None,
            provider: str | None) -> None:
-    """Fetch daily bars for SYMBOLS and store them."""
-    _not_implemented("ingest")
+    """Fetch daily bars for SYMBOLS and store them (only the date ranges not stored yet)."""
+    from app.cli_data import run_ingest
+
+    run_ingest(_settings(), symbols, start, end, provider)
 
 
 @main.command()
@@ -83,8 +138,15 @@ def ingest(symbols: tuple[str, ...], start: str | None, end: str | None,
               help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
-    """Run one backtest and print the result."""
-    _not_implemented("backtest")
+    """Run one backtest and print the result (exit 2 on invalid input)."""
+    from app.cli_support import load_inputs, print_backtest, run_or_exit
+    from engine.backtest import run_backtest
+
+    spec, prices, benchmark = load_inputs(spec_path, prices_path)
+    settings = _settings()
+    result = run_or_exit(lambda: run_backtest(spec, prices, benchmark,
+                                              risk_free=settings.risk_free_rate))
+    print_backtest(result, as_json)
 
 
 @main.command()

@@ -9,7 +9,14 @@ Variables (the README's configuration table gives the details):
 ``DATABASE_URL`` (SQLite file in the instance folder), ``REDIS_URL`` (unset = embedded),
 ``JWT_SECRET_KEY`` (generated in development), ``DATA_PROVIDER`` (bundled), ``ARENA_HOST`` /
 ``ARENA_PORT`` (127.0.0.1:8050), ``ARENA_RISK_FREE_RATE`` (0.0, annual),
-``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY``.
+``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY``; accounts: ``ARENA_ACCESS_TOKEN_MINUTES`` (15),
+``ARENA_REFRESH_TOKEN_DAYS`` (30), ``ARENA_COOKIE_SECURE`` (on in production),
+``ARENA_LOGIN_RATE_LIMIT`` (5 failed logins a minute per email and per IP),
+``ARENA_SEED_DEMO`` (on in development), ``ARENA_TRUSTED_PROXIES`` (0); market data:
+``ALPACA_DATA_FEED`` (iex), ``PRICE_CACHE_TTL_SECONDS`` (86400),
+``PRICE_CACHE_RECENT_TTL_SECONDS`` (300, for intraday bars and ranges reaching the last few days),
+``PRICE_CACHE_MAX_ENTRIES`` (64, in-process cache size), ``DATA_PROVIDER_MAX_RETRIES`` (3),
+``DATA_PROVIDER_BACKOFF_SECONDS`` (1.0, first retry delay, doubled per retry).
 """
 
 from __future__ import annotations
@@ -22,6 +29,14 @@ from pathlib import Path
 
 ENVIRONMENTS = ("development", "production")
 DATA_PROVIDERS = ("bundled", "yfinance", "alpaca", "auto")
+ALPACA_FEEDS = ("iex", "sip", "delayed_sip")
+DATA_NUMBERS = {  # market-data settings that must not be negative, and their variables
+    "price_cache_ttl_seconds": "PRICE_CACHE_TTL_SECONDS",
+    "price_cache_recent_ttl_seconds": "PRICE_CACHE_RECENT_TTL_SECONDS",
+    "price_cache_max_entries": "PRICE_CACHE_MAX_ENTRIES",
+    "provider_max_retries": "DATA_PROVIDER_MAX_RETRIES",
+    "provider_backoff_seconds": "DATA_PROVIDER_BACKOFF_SECONDS",
+}
 MIN_SECRET_LENGTH = 32
 
 
@@ -44,6 +59,18 @@ class Settings:
     risk_free_rate: float = 0.0
     alpaca_api_key: str | None = None
     alpaca_secret_key: str | None = None
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    cookie_secure: bool = False
+    login_rate_limit: int = 5
+    seed_demo: bool = True
+    trusted_proxies: int = 0
+    alpaca_feed: str = "iex"
+    price_cache_ttl_seconds: int = 86400
+    price_cache_recent_ttl_seconds: int = 300
+    price_cache_max_entries: int = 64
+    provider_max_retries: int = 3
+    provider_backoff_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -52,10 +79,21 @@ class Settings:
             raise ConfigError(
                 f"DATA_PROVIDER={self.data_provider!r}: must be one of {', '.join(DATA_PROVIDERS)}"
             )
+        if self.alpaca_feed not in ALPACA_FEEDS:
+            raise ConfigError(
+                f"ALPACA_DATA_FEED={self.alpaca_feed!r}: must be one of {', '.join(ALPACA_FEEDS)}")
+        for name, variable in DATA_NUMBERS.items():
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{variable}={getattr(self, name)}: must not be negative")
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.instance_dir / 'arena.db').as_posix()}"
             )
+        for name in ("access_token_minutes", "refresh_token_days", "login_rate_limit"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.trusted_proxies < 0:
+            raise ConfigError(f"ARENA_TRUSTED_PROXIES={self.trusted_proxies}: must not be negative")
         if self.env == "production" and len(self.jwt_secret_key) < MIN_SECRET_LENGTH:
             raise ConfigError(
                 "production needs JWT_SECRET_KEY set to a random string of at least "
@@ -87,6 +125,16 @@ class Settings:
             risk_free = float(env.get("ARENA_RISK_FREE_RATE", "0.0"))
         except ValueError as exc:
             raise ConfigError(f"ARENA_PORT / ARENA_RISK_FREE_RATE must be numbers: {exc}") from exc
+        data = _data_settings(env)
+        production = arena_env == "production"
+        accounts = {
+            "access_token_minutes": _int(env, "ARENA_ACCESS_TOKEN_MINUTES", 15),
+            "refresh_token_days": _int(env, "ARENA_REFRESH_TOKEN_DAYS", 30),
+            "cookie_secure": _bool(env, "ARENA_COOKIE_SECURE", production),
+            "login_rate_limit": _int(env, "ARENA_LOGIN_RATE_LIMIT", 5),
+            "seed_demo": _bool(env, "ARENA_SEED_DEMO", not production),
+            "trusted_proxies": _int(env, "ARENA_TRUSTED_PROXIES", 0),
+        }
         return cls(
             env=arena_env,
             instance_dir=instance_dir,
@@ -99,7 +147,47 @@ class Settings:
             risk_free_rate=risk_free,
             alpaca_api_key=env.get("ALPACA_API_KEY") or None,
             alpaca_secret_key=env.get("ALPACA_SECRET_KEY") or None,
+            **accounts,
+            **data,
         )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: must be a whole number") from None
+
+
+def _data_settings(env: Mapping[str, str]) -> dict:
+    """The market-data settings: price cache and providers."""
+    backoff = env.get("DATA_PROVIDER_BACKOFF_SECONDS", "").strip() or "1.0"
+    try:
+        backoff_seconds = float(backoff)
+    except ValueError:
+        raise ConfigError(f"DATA_PROVIDER_BACKOFF_SECONDS={backoff!r}: must be a number") from None
+    return {
+        "alpaca_feed": env.get("ALPACA_DATA_FEED", "").strip() or "iex",
+        "price_cache_ttl_seconds": _int(env, "PRICE_CACHE_TTL_SECONDS", 86400),
+        "price_cache_recent_ttl_seconds": _int(env, "PRICE_CACHE_RECENT_TTL_SECONDS", 300),
+        "price_cache_max_entries": _int(env, "PRICE_CACHE_MAX_ENTRIES", 64),
+        "provider_max_retries": _int(env, "DATA_PROVIDER_MAX_RETRIES", 3),
+        "provider_backoff_seconds": backoff_seconds,
+    }
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: must be true or false (1/0, yes/no, on/off)")
 
 
 def _development_secret(instance_dir: Path) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import redis
 from flask import Flask, current_app
@@ -12,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cache import make_redis
 from app.config import Settings
 from app.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from data.service import PriceService
 
 EXTENSION_KEY = "arena"
 
@@ -35,6 +40,13 @@ class AppContext:
     @property
     def job_backend(self) -> str:
         return "in-process" if self.redis is None else "rq"
+
+    @cached_property
+    def prices(self) -> PriceService:
+        """The price service (cache -> database -> provider), built on first use."""
+        from data.service import PriceService
+
+        return PriceService.from_context(self)
 
 
 def install(server: Flask, context: AppContext) -> None:

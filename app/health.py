@@ -28,8 +28,15 @@ def health():
         "environment": ctx.settings.env,
         "database": {"backend": ctx.settings.database_backend, "reachable": db_ok,
                      "error": db_error},
-        "cache": {"backend": ctx.cache_backend, "reachable": cache_ok, "error": cache_error},
+        "cache": {"backend": ctx.cache_backend, "reachable": cache_ok, "error": cache_error,
+                  **price_cache_counters(ctx)},
         "jobs": {"backend": ctx.job_backend, "reachable": cache_ok, "error": cache_error},
         "data_provider": ctx.settings.data_provider,
     }
     return jsonify(body)
+
+
+def price_cache_counters(ctx) -> dict[str, int]:
+    """``hits``, ``misses``, ``provider_calls`` (and ``errors``) of this process's price
+    service since it started."""
+    return ctx.prices.stats.snapshot()

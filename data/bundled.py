@@ -6,22 +6,29 @@ The loader returns contract §2 frames: a ``DatetimeIndex`` named ``date`` and f
 
 from __future__ import annotations
 
-from functools import lru_cache
+import json
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from data.errors import UnknownSymbolError
+
+__all__ = ["SAMPLE_DIR", "UnknownSymbolError", "bundled_names", "bundled_symbols", "load_bundled"]
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 PRICE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
-class UnknownSymbolError(LookupError):
-    """The symbol is not available from this source."""
-
-
 def bundled_symbols() -> list[str]:
     """Symbols shipped with the package, sorted."""
     return sorted(p.name.removesuffix(".csv.gz") for p in SAMPLE_DIR.glob("*.csv.gz"))
+
+
+@cache
+def bundled_names() -> dict[str, str]:
+    """Display names of the bundled symbols (``data/sample/symbols.json``)."""
+    return json.loads((SAMPLE_DIR / "symbols.json").read_text())
 
 
 @lru_cache(maxsize=64)

@@ -28,7 +28,8 @@ def test_server_mode_reports_postgresql_and_redis(server_settings):
     body = health(server_settings)
     assert body["status"] == "ok"
     assert body["database"] == {"backend": "postgresql", "reachable": True, "error": None}
-    assert body["cache"] == {"backend": "redis", "reachable": True, "error": None}
+    assert body["cache"] == {"backend": "redis", "reachable": True, "error": None,
+                             "hits": 0, "misses": 0, "provider_calls": 0, "errors": 0}
     assert body["jobs"]["backend"] == "rq"
 
 
@@ -50,3 +51,14 @@ def test_unreachable_database_shows_as_unreachable(embedded_settings):
     assert body["database"]["backend"] == "postgresql"
     assert body["database"]["reachable"] is False
     assert body["database"]["error"]
+
+
+def test_cache_counters_count_price_loads_of_this_process(embedded_settings):
+    app = create_app(embedded_settings)
+    prices = app.server.extensions["arena"].prices
+    prices.get_prices("SPY", "2020-01-01", "2020-12-31")
+    prices.get_prices("SPY", "2020-01-01", "2020-12-31")
+    body = app.server.test_client().get("/api/health").get_json()
+    assert body["cache"]["backend"] == "in-process"
+    assert (body["cache"]["hits"], body["cache"]["misses"], body["cache"]["provider_calls"]) \
+        == (1, 1, 1)

@@ -1,0 +1,1 @@
+"""Alembic migration environment and scripts (run them with ``arena db upgrade``)."""

@@ -1,0 +1,124 @@
+"""Runs of one user's strategies: create, list, read, delete, cancel, and their results.
+
+A run snapshots the strategy's spec when it is created, so editing the strategy later never
+changes what an earlier run means. Executing a run is :mod:`app.services.run_executor`'s job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import RUN_KINDS, RUN_STATUSES, BacktestRun, utcnow
+from app.services.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotAvailableError,
+    NotFoundError,
+)
+from app.services.strategies import get_strategy
+
+#: Kinds that can run in this version, with the options each accepts.
+AVAILABLE_KINDS: dict[str, tuple[str, ...]] = {"backtest": ()}
+
+
+def check_kind_and_options(kind: Any, options: Any) -> tuple[str, dict[str, Any]]:
+    if kind not in RUN_KINDS:
+        raise InvalidInputError("invalid run kind",
+                                {"kind": f"must be one of {', '.join(RUN_KINDS)}"})
+    if kind not in AVAILABLE_KINDS:
+        raise NotAvailableError(f"runs of kind {kind!r} are not available yet; "
+                                f"available: {', '.join(AVAILABLE_KINDS)}",
+                                {"kind": "not available yet"})
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise InvalidInputError("invalid options", {"options": "must be a JSON object"})
+    allowed = AVAILABLE_KINDS[kind]
+    unknown = {f"options.{key}": f"unknown option for a {kind} run" + (
+        f"; allowed: {', '.join(allowed)}" if allowed else " (it takes none)")
+        for key in options if key not in allowed}
+    if unknown:
+        raise InvalidInputError("invalid options", unknown)
+    return kind, options
+
+
+def create_run(session: Session, user_id: int, strategy_id: int, kind: Any = "backtest",
+               options: Any = None) -> BacktestRun:
+    """A queued run of the user's strategy (NotFoundError when it isn't theirs)."""
+    kind, options = check_kind_and_options(kind, options)
+    strategy = get_strategy(session, user_id, strategy_id)
+    run = BacktestRun(user_id=user_id, strategy_id=strategy.id, kind=kind, status="queued",
+                      progress=0, stage="queued", spec=dict(strategy.spec), options=options)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def list_runs(session: Session, user_id: int, *, strategy_id: int | None = None,
+              status: str | None = None, kind: str | None = None, limit: int = 50,
+              offset: int = 0) -> list[BacktestRun]:
+    """The user's runs, newest first, optionally filtered."""
+    query = _filtered(select(BacktestRun), user_id, strategy_id, status, kind)
+    query = query.order_by(BacktestRun.created_at.desc(), BacktestRun.id.desc())
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_runs(session: Session, user_id: int, *, strategy_id: int | None = None,
+               status: str | None = None, kind: str | None = None) -> int:
+    query = _filtered(select(func.count()).select_from(BacktestRun), user_id, strategy_id,
+                      status, kind)
+    return session.scalar(query) or 0
+
+
+def _filtered(query: Any, user_id: int, strategy_id: int | None, status: str | None,
+              kind: str | None) -> Any:
+    if status is not None and status not in RUN_STATUSES:
+        raise InvalidInputError("invalid filter",
+                                {"status": f"must be one of {', '.join(RUN_STATUSES)}"})
+    if kind is not None and kind not in RUN_KINDS:
+        raise InvalidInputError("invalid filter",
+                                {"kind": f"must be one of {', '.join(RUN_KINDS)}"})
+    query = query.where(BacktestRun.user_id == user_id)
+    if strategy_id is not None:
+        query = query.where(BacktestRun.strategy_id == strategy_id)
+    if status is not None:
+        query = query.where(BacktestRun.status == status)
+    if kind is not None:
+        query = query.where(BacktestRun.kind == kind)
+    return query
+
+
+def get_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
+    """The user's run ``run_id``; NotFoundError if absent or someone else's."""
+    run = session.scalar(
+        select(BacktestRun).where(BacktestRun.id == run_id, BacktestRun.user_id == user_id)
+    )
+    if run is None:
+        raise NotFoundError(f"run {run_id} not found")
+    return run
+
+
+def delete_run(session: Session, user_id: int, run_id: int) -> None:
+    session.delete(get_run(session, user_id, run_id))
+    session.flush()
+
+
+def cancel_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
+    """Stop a queued or running run (ConflictError when it has already finished)."""
+    run = get_run(session, user_id, run_id)
+    if run.finished:
+        raise ConflictError(f"run {run_id} has already finished ({run.status})")
+    run.status, run.stage, run.finished_at = "cancelled", "cancelled", utcnow()
+    session.flush()
+    return run
+
+
+def get_result(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
+    """The result document of a succeeded run (contract §3 for a backtest)."""
+    run = get_run(session, user_id, run_id)
+    if run.status != "succeeded" or run.result is None:
+        detail = f": {run.error}" if run.error else ""
+        raise ConflictError(f"run {run_id} has no result; its status is {run.status}{detail}")
+    return run.result.unpack()

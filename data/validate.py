@@ -1,0 +1,149 @@
+"""Checks on price bars, from a provider or from a user's CSV: every bad row is reported with its
+date and the reason; nothing is dropped or repaired silently.
+
+Checks (each issue has a ``kind``):
+
+errors (the frame cannot be used as it is)
+    ``unsorted_dates`` (a date before the row above it), ``duplicate_date``,
+    ``missing_price`` (NaN in open/high/low/close), ``non_positive_price`` (≤ 0)
+warnings (kept, reported)
+    ``high_below_open_close`` (high < max(open, close)), ``low_above_open_close``
+    (low > min(open, close)), ``negative_volume``, ``unexplained_jump``: the close moves by more
+    than a factor ``jump_ratio`` (default 1.8, i.e. +80 % or −44 %) from the previous bar while the
+    adjusted close does not absorb it and no split is recorded that day. A 2:1 split in raw
+    prices without adjustment is caught; a 3:2 split or a genuine −35 % crash is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from data.errors import PriceValidationError
+from data.frames import OHLC
+
+DEFAULT_JUMP_RATIO = 1.8
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class PriceIssue:
+    """One bad row: ``date`` (ISO), ``kind`` (see the module docstring), a readable ``message``."""
+
+    date: str
+    kind: str
+    message: str
+    severity: Severity
+
+    def to_dict(self) -> dict[str, str]:
+        return {"date": self.date, "kind": self.kind, "message": self.message,
+                "severity": self.severity}
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.message}"
+
+
+@dataclass
+class ValidationReport:
+    rows: int
+    issues: list[PriceIssue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    @property
+    def errors(self) -> list[PriceIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[PriceIssue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+    def describe(self, limit: int = 10) -> str:
+        """The first ``limit`` issues, one per line, and how many more there are."""
+        lines = [f"  {issue}" for issue in self.issues[:limit]]
+        if len(self.issues) > limit:
+            lines.append(f"  ... and {len(self.issues) - limit} more")
+        return "\n".join(lines)
+
+    def raise_for_errors(self, what: str = "prices") -> None:
+        """Raise :class:`PriceValidationError` listing every error-level issue, if any."""
+        errors = self.errors
+        if errors:
+            listing = ValidationReport(self.rows, errors).describe()
+            raise PriceValidationError(
+                f"{what}: {len(errors)} bad row(s) that must be fixed:\n{listing}", errors
+            )
+
+
+def validate_prices(frame: pd.DataFrame, splits: pd.Series | None = None,
+                    jump_ratio: float = DEFAULT_JUMP_RATIO) -> ValidationReport:
+    """Run every check on ``frame`` (contract §2 columns; ``adj_close`` and ``volume`` optional).
+
+    ``splits`` (optional) is indexed by date with the split ratio; a jump on such a date is
+    explained. Issues come out grouped by kind, in date order within a kind.
+    """
+    report = ValidationReport(rows=len(frame))
+    if frame.empty:
+        return report
+    index = pd.DatetimeIndex(frame.index)
+    labels = np.asarray(index.strftime("%Y-%m-%d"))
+
+    def add(mask: np.ndarray, kind: str, severity: Severity, describe) -> None:
+        for row in np.flatnonzero(mask):
+            report.issues.append(PriceIssue(str(labels[row]), kind, describe(row), severity))
+
+    stamps = index.asi8
+    earlier = np.zeros(len(frame), dtype=bool)
+    earlier[1:] = stamps[1:] < stamps[:-1]
+    add(earlier, "unsorted_dates", "error",
+        lambda r: f"comes after {labels[r - 1]}; sort the rows by date, oldest first")
+    add(np.asarray(index.duplicated()), "duplicate_date", "error",
+        lambda r: "the date appears more than once; keep one row per date")
+
+    prices = {c: frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in OHLC}
+    missing = np.zeros(len(frame), dtype=bool)
+    for column in OHLC:
+        missing |= np.isnan(prices[column])
+    add(missing, "missing_price", "error", lambda r: "missing value(s) in "
+        + ", ".join(c for c in OHLC if np.isnan(prices[c][r])))
+    non_positive = np.zeros(len(frame), dtype=bool)
+    for column in OHLC:
+        non_positive |= prices[column] <= 0
+    add(non_positive, "non_positive_price", "error", lambda r: "zero or negative price in "
+        + ", ".join(c for c in OHLC if prices[c][r] <= 0))
+
+    op, hi, lo, cl = (prices[c] for c in OHLC)
+    add(hi < np.fmax(op, cl), "high_below_open_close", "warning",
+        lambda r: f"high {hi[r]:g} is below max(open {op[r]:g}, close {cl[r]:g})")
+    add(lo > np.fmin(op, cl), "low_above_open_close", "warning",
+        lambda r: f"low {lo[r]:g} is above min(open {op[r]:g}, close {cl[r]:g})")
+    if "volume" in frame.columns:
+        volume = frame["volume"].to_numpy(dtype="float64", na_value=np.nan)
+        add(volume < 0, "negative_volume", "warning", lambda r: f"volume {volume[r]:g} is negative")
+    if not earlier.any():
+        _check_jumps(frame, cl, splits, jump_ratio, add)
+    return report
+
+
+def _check_jumps(frame: pd.DataFrame, close: np.ndarray, splits: pd.Series | None,
+                 jump_ratio: float, add) -> None:
+    limit = np.log(jump_ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        move = np.abs(np.diff(np.log(close), prepend=np.nan))
+        jumps = move > limit
+        if "adj_close" in frame.columns:
+            adj = frame["adj_close"].to_numpy(dtype="float64", na_value=np.nan)
+            adj_move = np.abs(np.diff(np.log(adj), prepend=np.nan))
+            jumps &= ~(adj_move <= limit)  # the adjusted close absorbs a split or dividend
+    if splits is not None and len(splits):
+        split_days = pd.DatetimeIndex(splits.index).normalize()
+        jumps &= ~np.asarray(pd.DatetimeIndex(frame.index).normalize().isin(split_days))
+    add(jumps, "unexplained_jump", "warning",
+        lambda r: f"close moved from {close[r - 1]:g} to {close[r]:g} "
+        f"(x{close[r] / close[r - 1]:.2f}) with no split recorded; "
+        "if a split happened, the prices need split adjustment")

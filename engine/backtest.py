@@ -1,0 +1,245 @@
+"""One backtest: strategy spec + prices -> trades, equity curve and metrics (contract §3).
+
+Pipeline: validate the spec (``engine.spec``), check and (by default) adjust the prices
+(``engine.prices``), evaluate the entry/exit rule trees on the whole history up to ``spec.end``
+so indicators are warmed up before ``spec.start`` (``engine.signals``), simulate fills inside
+``[start, end]`` (``engine.simulate``), then compute metrics for the strategy and for buying and
+holding the benchmark over the same bars (``engine.metrics``).
+
+Buy-and-hold benchmark convention: all-in at the open of the window's first bar, paying the
+spec's fees and slippage (units follow ``spec.fractional``), held to the end and valued at each
+close, like an open strategy position (no exit fee at the end of the data).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.metrics import compute_metrics, period_returns
+from engine.prices import PriceDataError, adjusted_ohlc, check_prices
+from engine.signals import IndicatorCache, evaluate_rules
+from engine.simulate import EXIT_REASONS, SimConfig, SimResult, simulate
+from engine.spec import StrategySpec, parse_spec
+
+SIDES = {1: "long", -1: "short"}
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Everything one backtest produced. :meth:`to_dict` is contract §3."""
+
+    spec: dict[str, Any]
+    metrics: dict[str, Any]
+    benchmark_metrics: dict[str, Any] | None
+    trades: list[dict[str, Any]]
+    equity: pd.DataFrame  # index date; columns equity, position, cash, benchmark_equity
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        dates = self.equity.index.strftime("%Y-%m-%d")
+        equity = self.equity["equity"].to_numpy()
+        position = self.equity["position"].to_numpy()
+        benchmark = self.equity["benchmark_equity"].to_numpy()
+        rows = [
+            {"date": d, "equity": float(e), "position": float(p),
+             "benchmark_equity": None if math.isnan(b) else float(b)}
+            for d, e, p, b in zip(dates, equity, position, benchmark, strict=True)
+        ]
+        return {
+            "spec": self.spec,
+            "metrics": self.metrics,
+            "benchmark_metrics": self.benchmark_metrics,
+            "trades": self.trades,
+            "equity": rows,
+            "meta": self.meta,
+        }
+
+
+def sim_config(spec: dict[str, Any]) -> SimConfig:
+    """The simulator settings of a normalised spec dict."""
+    return SimConfig(
+        initial_cash=float(spec["initial_cash"]),
+        direction=spec["direction"],
+        fill=spec["fill"],
+        sizing_method=spec["sizing"]["method"],
+        sizing_value=float(spec["sizing"]["value"]),
+        fractional=bool(spec["fractional"]),
+        fees_bps=float(spec["fees_bps"]),
+        slippage_bps=float(spec["slippage_bps"]),
+        stop_loss_pct=spec["stop_loss_pct"],
+        take_profit_pct=spec["take_profit_pct"],
+        trailing_stop_pct=spec["trailing_stop_pct"],
+    )
+
+
+def prepare_prices(prices: pd.DataFrame, adjust: bool = True, what: str = "prices"
+                   ) -> pd.DataFrame:
+    """Checked contract §2 bars, adjusted by ``adj_close`` when present and ``adjust``."""
+    frame = check_prices(prices, what)
+    return adjusted_ohlc(frame) if adjust else frame.drop(columns="adj_close", errors="ignore")
+
+
+def window_slice(index: pd.DatetimeIndex, start: str | None, end: str | None) -> slice:
+    """Positions of the bars with ``start <= date <= end`` (ISO dates, inclusive, None = open)."""
+    first = 0 if start is None else int(index.searchsorted(pd.Timestamp(start), side="left"))
+    last = len(index) if end is None else int(index.searchsorted(pd.Timestamp(end), "right"))
+    return slice(first, last)
+
+
+def run_backtest(
+    spec: StrategySpec | dict[str, Any] | str,
+    prices: pd.DataFrame,
+    benchmark_prices: pd.DataFrame | None = None,
+    *,
+    risk_free: float = 0.0,
+    adjust: bool = True,
+) -> BacktestResult:
+    """Backtest ``spec`` on ``prices`` (contract §2 frame of ``spec.symbol``).
+
+    Parameters
+    ----------
+    spec : a :class:`StrategySpec`, or its JSON form (validated here; raises ``SpecError``).
+    prices : daily bars of the traded symbol; history before ``spec.start`` warms indicators up.
+    benchmark_prices : bars of ``spec.benchmark``; when omitted and the benchmark is the traded
+        symbol, ``prices`` serve; otherwise the benchmark metrics are ``None``.
+    risk_free : ANNUAL risk-free rate for Sharpe, Sortino and alpha (0.02 = 2 %).
+    adjust : use split/dividend-adjusted OHLC when the frame has ``adj_close`` (default).
+
+    Raises
+    ------
+    SpecError : invalid spec. PriceDataError : unusable prices or an empty date range.
+    """
+    model = spec if isinstance(spec, StrategySpec) else parse_spec(spec)
+    normalised = model.to_dict()
+    start, end = normalised.get("start"), normalised.get("end")
+    symbol = normalised["symbol"]
+    bars = prepare_prices(prices, adjust, what=f"prices of {symbol}")
+    history = bars.iloc[: window_slice(bars.index, None, end).stop]
+    window = window_slice(history.index, start, None)
+    if window.start >= len(history):
+        raise PriceDataError(
+            f"no bars of {symbol} between {start or 'the beginning'} and {end or 'the end'}: "
+            f"the data covers {bars.index[0].date()} to {bars.index[-1].date()}"
+        )
+
+    cache = IndicatorCache()
+    entries = evaluate_rules(normalised["entry"], history, cache)[window]
+    exits = evaluate_rules(normalised["exit"], history, cache)[window]
+    traded = history.iloc[window]
+    arrays = {c: traded[c].to_numpy() for c in ("open", "high", "low", "close")}
+    config = sim_config(normalised)
+    result = simulate(arrays["open"], arrays["high"], arrays["low"], arrays["close"],
+                      entries, exits, config)
+
+    holding = _benchmark_equity(normalised, traded, bars, benchmark_prices, adjust)
+    benchmark_equity = None if holding is None else holding[0]
+    benchmark_returns = (None if benchmark_equity is None
+                         else period_returns(benchmark_equity, config.initial_cash))
+    dates = traded.index
+    metrics = compute_metrics(
+        result.equity, dates, config.initial_cash, positions=result.position,
+        trade_pnl=result.trades["pnl"], trade_returns=result.trades["return"],
+        benchmark_returns=benchmark_returns, risk_free=risk_free,
+    )
+    metrics["total_fees"] = float(result.total_fees)
+    benchmark_metrics = None
+    if holding is not None:
+        benchmark_metrics = _buy_and_hold_metrics(holding, dates, config, risk_free)
+
+    equity = pd.DataFrame(
+        {"equity": result.equity, "position": result.position, "cash": result.cash,
+         "benchmark_equity": (np.full(len(dates), np.nan) if benchmark_equity is None
+                              else benchmark_equity)},
+        index=dates,
+    )
+    meta = {
+        "bars": len(dates),
+        "first_date": dates[0].strftime("%Y-%m-%d"),
+        "last_date": dates[-1].strftime("%Y-%m-%d"),
+        "warmup_bars_available": int(window.start),
+        "price_basis": "adjusted" if adjust and "adj_close" in prices.columns else "as given",
+        "periods_per_year": 252,
+        "risk_free": risk_free,
+    }
+    return BacktestResult(normalised, metrics, benchmark_metrics,
+                          trade_records(result, dates), equity, meta)
+
+
+def trade_records(result: SimResult, dates: pd.DatetimeIndex) -> list[dict[str, Any]]:
+    """The simulator's trade columns as contract §3 trade dicts (dates as ISO strings)."""
+    trades = result.trades
+    day = dates.strftime("%Y-%m-%d")
+    return [
+        {
+            "side": SIDES[int(trades["side"][i])],
+            "entry_date": day[int(trades["entry_index"][i])],
+            "entry_price": float(trades["entry_price"][i]),
+            "exit_date": day[int(trades["exit_index"][i])],
+            "exit_price": float(trades["exit_price"][i]),
+            "units": float(trades["units"][i]),
+            "pnl": float(trades["pnl"][i]),
+            "return": float(trades["return"][i]),
+            "fees": float(trades["fees"][i]),
+            "exit_reason": EXIT_REASONS[int(trades["exit_reason"][i])],
+        }
+        for i in range(len(trades["side"]))
+    ]
+
+
+def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame, bars: pd.DataFrame,
+                      benchmark_prices: pd.DataFrame | None, adjust: bool
+                      ) -> tuple[np.ndarray, float, float, float] | None:
+    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data);
+    see :func:`buy_and_hold_equity` for the tuple."""
+    if benchmark_prices is None:
+        if spec["benchmark"] != spec["symbol"]:
+            return None
+        benchmark = bars
+    else:
+        benchmark = prepare_prices(benchmark_prices, adjust,
+                                   what=f"benchmark prices of {spec['benchmark']}")
+    aligned = benchmark[["open", "close"]].reindex(traded.index).ffill()
+    if aligned.isna().to_numpy().any():
+        covered = f"{benchmark.index[0].date()} to {benchmark.index[-1].date()}"
+        raise PriceDataError(
+            f"benchmark {spec['benchmark']} has no prices on {traded.index[0].date()}: its data "
+            f"covers {covered}; choose a later start or another benchmark"
+        )
+    return buy_and_hold_equity(aligned["open"].iloc[0], aligned["close"].to_numpy(),
+                               sim_config(spec))
+
+
+def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig
+                        ) -> tuple[np.ndarray, float, float, float]:
+    """Equity of buying all-in at ``first_open`` (with fees and slippage) and holding.
+
+    Returns ``(equity, units, entry_price, entry_fee)``.
+    """
+    fee_rate = config.fees_bps / 1e4
+    entry_price = first_open * (1 + config.slippage_bps / 1e4)
+    units = config.initial_cash / (entry_price * (1 + fee_rate))
+    if not config.fractional:
+        units = math.floor(units)
+    entry_fee = units * entry_price * fee_rate
+    cash = config.initial_cash - units * entry_price - entry_fee
+    return cash + units * closes, units, entry_price, entry_fee
+
+
+def _buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
+                          dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
+                          ) -> dict[str, Any]:
+    """Contract §3 metrics of the buy-and-hold curve: one trade, always in the market."""
+    equity, units, entry_price, entry_fee = holding
+    pnl = equity[-1] - config.initial_cash
+    metrics = compute_metrics(
+        equity, dates, config.initial_cash, positions=np.full(len(equity), units),
+        trade_pnl=[pnl], trade_returns=[pnl / (units * entry_price)] if units else [0.0],
+        benchmark_returns=period_returns(equity, config.initial_cash), risk_free=risk_free,
+    )
+    metrics["total_fees"] = float(entry_fee)
+    return metrics
