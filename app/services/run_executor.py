@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.context import AppContext
@@ -32,6 +35,32 @@ log = logging.getLogger(__name__)
 
 class RunAbandoned(Exception):
     """The run was cancelled or deleted while it executed."""
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run being executed, as its kind's handler sees it."""
+
+    run_id: int
+    context: AppContext
+    spec: dict[str, Any]
+    options: dict[str, Any]
+
+    def progress(self, percent: int, stage: str) -> None:
+        """Save progress (0-100) and a stage text; raises RunAbandoned if the run was
+        cancelled or deleted meanwhile."""
+        _progress(self.context.sessions, self.run_id, percent, stage)
+
+    def load_prices(self, spec: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Bars of ``spec.symbol`` and of ``spec.benchmark`` (None when it has no data)."""
+        prices = load_prices(self.context.prices, spec.symbol)
+        if spec.benchmark == spec.symbol:
+            return prices, None
+        try:
+            return prices, load_prices(self.context.prices, spec.benchmark)
+        except NotFoundError:
+            log.info("run %s: no prices for benchmark %s", self.run_id, spec.benchmark)
+            return prices, None
 
 
 def execute_run(run_id: int, context: AppContext) -> str:
@@ -53,11 +82,12 @@ def execute_run(run_id: int, context: AppContext) -> str:
             return run.status
         run.status, run.started_at = "running", utcnow()
         run.progress, run.stage = 5, "loading prices"
-        spec_snapshot, kind = dict(run.spec), run.kind
+        spec_snapshot, kind, options = dict(run.spec), run.kind, dict(run.options or {})
     try:
-        if kind != "backtest":
+        handler = RUN_HANDLERS.get(kind)
+        if handler is None:
             raise ServiceError(f"runs of kind {kind!r} cannot be executed by this version")
-        document, metrics = _backtest(run_id, context, spec_snapshot)
+        document, metrics = handler(RunTask(run_id, context, spec_snapshot, options))
     except RunAbandoned:
         return _status(sessions, run_id)
     except (SpecError, PriceDataError, ServiceError) as exc:
@@ -77,24 +107,25 @@ def execute_run(run_id: int, context: AppContext) -> str:
     return "succeeded"
 
 
-def _backtest(run_id: int, context: AppContext, spec_snapshot: dict[str, Any]
-              ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _backtest(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
     from engine.backtest import run_backtest  # heavy import (numba); only workers need it
 
-    spec = parse_spec(spec_snapshot)
-    sessions = context.sessions
-    prices = load_prices(context.prices, spec.symbol)
-    benchmark = None
-    if spec.benchmark != spec.symbol:
-        try:
-            benchmark = load_prices(context.prices, spec.benchmark)
-        except NotFoundError:
-            log.info("run %s: no prices for benchmark %s", run_id, spec.benchmark)
-    _progress(sessions, run_id, 30, "running backtest")
-    result = run_backtest(spec, prices, benchmark, risk_free=context.settings.risk_free_rate)
-    _progress(sessions, run_id, 90, "saving results")
+    spec = parse_spec(task.spec)
+    prices, benchmark = task.load_prices(spec)
+    task.progress(30, "running backtest")
+    result = run_backtest(spec, prices, benchmark,
+                          risk_free=task.context.settings.risk_free_rate)
+    task.progress(90, "saving results")
     document = finite_json(result.to_dict())
     return document, document["metrics"]
+
+
+#: What executes each run kind: ``handler(task) -> (result document, summary metrics)``.
+#: A handler reports progress with ``task.progress(percent, stage)``, which raises
+#: :class:`RunAbandoned` when the run was cancelled or deleted meanwhile.
+RUN_HANDLERS: dict[str, Callable[[RunTask], tuple[dict[str, Any], dict[str, Any]]]] = {
+    "backtest": _backtest,
+}
 
 
 def _progress(sessions: sessionmaker[Session], run_id: int, progress: int, stage: str) -> None:
