@@ -6,6 +6,13 @@ the entry price, sizing depends on the equity left by earlier trades), so it can
 it is compiled instead. The rules below are the product's execution model (contract §8); every
 number a user sees comes from them.
 
+Inputs
+------
+``open_``, ``high``, ``low``, ``close``: float arrays of one length ``n >= 1``, finite, ``> 0``,
+with ``low <= min(open, close)`` and ``high >= max(open, close)`` on every bar. ``entries``,
+``exits``: boolean arrays of length ``n``. Anything else raises ``ValueError`` naming the array
+and the first offending bar. Bars are assumed to be consecutive trading periods.
+
 Timing: what happens inside bar ``t``, in this order
 ----------------------------------------------------
 1. **Pending order** (``fill="next_open"`` only). A signal on bar ``t-1`` fills at ``open[t]``.
