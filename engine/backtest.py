@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from engine.metrics import compute_metrics, period_returns
-from engine.prices import PriceDataError, adjusted_ohlc, check_prices
+from engine.prices import PriceDataError, adjusted_ohlc, check_prices, price_arrays
 from engine.signals import IndicatorCache, evaluate_rules
 from engine.simulate import EXIT_REASONS, SimConfig, SimResult, simulate
 from engine.spec import StrategySpec, parse_spec
@@ -31,24 +32,43 @@ SIDES = {1: "long", -1: "short"}
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Everything one backtest produced. :meth:`to_dict` is contract §3."""
+    """Everything one backtest produced. :meth:`to_dict` is contract §3.
+
+    The per-bar series are NumPy arrays (``dates`` are datetime64); :attr:`equity` gives them as
+    a DataFrame indexed by date.
+    """
 
     spec: dict[str, Any]
     metrics: dict[str, Any]
     benchmark_metrics: dict[str, Any] | None
     trades: list[dict[str, Any]]
-    equity: pd.DataFrame  # index date; columns equity, position, cash, benchmark_equity
+    dates: np.ndarray
+    equity_curve: np.ndarray
+    position: np.ndarray
+    cash: np.ndarray
+    benchmark_equity: np.ndarray | None
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        """Columns equity, position, cash, benchmark_equity (NaN without a benchmark)."""
+        benchmark = (np.full(len(self.dates), np.nan) if self.benchmark_equity is None
+                     else self.benchmark_equity)
+        return pd.DataFrame(
+            {"equity": self.equity_curve, "position": self.position, "cash": self.cash,
+             "benchmark_equity": benchmark},
+            index=pd.DatetimeIndex(self.dates, name="date"),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        dates = self.equity.index.strftime("%Y-%m-%d")
-        equity = self.equity["equity"].to_numpy()
-        position = self.equity["position"].to_numpy()
-        benchmark = self.equity["benchmark_equity"].to_numpy()
+        days = np.datetime_as_string(self.dates, unit="D").tolist()
+        equity = self.equity_curve.tolist()
+        position = self.position.tolist()
+        benchmark = ([None] * len(days) if self.benchmark_equity is None
+                     else self.benchmark_equity.tolist())
         rows = [
-            {"date": d, "equity": float(e), "position": float(p),
-             "benchmark_equity": None if math.isnan(b) else float(b)}
-            for d, e, p, b in zip(dates, equity, position, benchmark, strict=True)
+            {"date": d, "equity": e, "position": p, "benchmark_equity": b}
+            for d, e, p, b in zip(days, equity, position, benchmark, strict=True)
         ]
         return {
             "spec": self.spec,
@@ -118,29 +138,32 @@ def run_backtest(
     normalised = model.to_dict()
     start, end = normalised.get("start"), normalised.get("end")
     symbol = normalised["symbol"]
-    bars = prepare_prices(prices, adjust, what=f"prices of {symbol}")
-    history = bars.iloc[: window_slice(bars.index, None, end).stop]
-    window = window_slice(history.index, start, None)
+    bars = price_arrays(prices, adjust, what=f"prices of {symbol}")
+    history = bars.slice(bars.positions(None, end))
+    window = history.positions(start, None)
     if window.start >= len(history):
         raise PriceDataError(
             f"no bars of {symbol} between {start or 'the beginning'} and {end or 'the end'}: "
-            f"the data covers {bars.index[0].date()} to {bars.index[-1].date()}"
+            f"the data covers {_day(bars.dates[0])} to {_day(bars.dates[-1])}"
         )
 
     cache = IndicatorCache()
-    entries = evaluate_rules(normalised["entry"], history, cache)[window]
-    exits = evaluate_rules(normalised["exit"], history, cache)[window]
-    traded = history.iloc[window]
-    arrays = {c: traded[c].to_numpy() for c in ("open", "high", "low", "close")}
+    columns = history.columns()  # one object for both trees, so the cache is shared
+    entries = evaluate_rules(normalised["entry"], columns, cache)[window]
+    exits = evaluate_rules(normalised["exit"], columns, cache)[window]
+    traded = history.slice(window)
     config = sim_config(normalised)
-    result = simulate(arrays["open"], arrays["high"], arrays["low"], arrays["close"],
-                      entries, exits, config)
+    result = simulate(traded.open, traded.high, traded.low, traded.close, entries, exits, config)
 
-    holding = _benchmark_equity(normalised, traded, bars, benchmark_prices, adjust)
+    if benchmark_prices is None and normalised["benchmark"] == symbol:
+        holding = buy_and_hold_equity(traded.open[0], traded.close, config)
+    else:
+        holding = _benchmark_equity(normalised, pd.DatetimeIndex(traded.dates), None,
+                                    benchmark_prices, adjust)
     benchmark_equity = None if holding is None else holding[0]
     benchmark_returns = (None if benchmark_equity is None
                          else period_returns(benchmark_equity, config.initial_cash))
-    dates = traded.index
+    dates = traded.dates
     metrics = compute_metrics(
         result.equity, dates, config.initial_cash, positions=result.position,
         trade_pnl=result.trades["pnl"], trade_returns=result.trades["return"],
@@ -150,52 +173,61 @@ def run_backtest(
     benchmark_metrics = None
     if holding is not None:
         benchmark_metrics = _buy_and_hold_metrics(holding, dates, config, risk_free)
-
-    equity = pd.DataFrame(
-        {"equity": result.equity, "position": result.position, "cash": result.cash,
-         "benchmark_equity": (np.full(len(dates), np.nan) if benchmark_equity is None
-                              else benchmark_equity)},
-        index=dates,
-    )
     meta = {
         "bars": len(dates),
-        "first_date": dates[0].strftime("%Y-%m-%d"),
-        "last_date": dates[-1].strftime("%Y-%m-%d"),
+        "first_date": _day(dates[0]),
+        "last_date": _day(dates[-1]),
         "warmup_bars_available": int(window.start),
-        "price_basis": "adjusted" if adjust and "adj_close" in prices.columns else "as given",
+        "price_basis": "adjusted" if bars.adjusted else "as given",
         "periods_per_year": 252,
         "risk_free": risk_free,
     }
-    return BacktestResult(normalised, metrics, benchmark_metrics,
-                          trade_records(result, dates), equity, meta)
+    return BacktestResult(normalised, metrics, benchmark_metrics, trade_records(result, dates),
+                          dates, result.equity, result.position, result.cash, benchmark_equity,
+                          meta)
 
 
-def trade_records(result: SimResult, dates: pd.DatetimeIndex) -> list[dict[str, Any]]:
+def _day(value: np.datetime64) -> str:
+    return str(np.datetime_as_string(value, unit="D"))
+
+
+def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
+                  ) -> list[dict[str, Any]]:
     """The simulator's trade columns as contract §3 trade dicts (dates as ISO strings)."""
     trades = result.trades
-    day = dates.strftime("%Y-%m-%d")
+    dates = np.asarray(dates, dtype="datetime64[ns]") if isinstance(dates, pd.DatetimeIndex) \
+        else dates
+    entry_days = np.datetime_as_string(dates[trades["entry_index"]], unit="D").tolist()
+    exit_days = np.datetime_as_string(dates[trades["exit_index"]], unit="D").tolist()
+    columns = {name: trades[name].tolist() for name in
+               ("side", "entry_price", "exit_price", "units", "pnl", "return", "fees",
+                "exit_reason")}
     return [
         {
-            "side": SIDES[int(trades["side"][i])],
-            "entry_date": day[int(trades["entry_index"][i])],
-            "entry_price": float(trades["entry_price"][i]),
-            "exit_date": day[int(trades["exit_index"][i])],
-            "exit_price": float(trades["exit_price"][i]),
-            "units": float(trades["units"][i]),
-            "pnl": float(trades["pnl"][i]),
-            "return": float(trades["return"][i]),
-            "fees": float(trades["fees"][i]),
-            "exit_reason": EXIT_REASONS[int(trades["exit_reason"][i])],
+            "side": SIDES[columns["side"][i]],
+            "entry_date": entry_days[i],
+            "entry_price": columns["entry_price"][i],
+            "exit_date": exit_days[i],
+            "exit_price": columns["exit_price"][i],
+            "units": columns["units"][i],
+            "pnl": columns["pnl"][i],
+            "return": columns["return"][i],
+            "fees": columns["fees"][i],
+            "exit_reason": EXIT_REASONS[columns["exit_reason"][i]],
         }
-        for i in range(len(trades["side"]))
+        for i in range(len(entry_days))
     ]
 
 
-def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame, bars: pd.DataFrame,
-                      benchmark_prices: pd.DataFrame | None, adjust: bool
-                      ) -> tuple[np.ndarray, float, float, float] | None:
+def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
+                      bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
+                      adjust: bool) -> tuple[np.ndarray, float, float, float] | None:
     """Buy-and-hold of the benchmark on the traded bars' dates (None without its data);
-    see :func:`buy_and_hold_equity` for the tuple."""
+    see :func:`buy_and_hold_equity` for the tuple. ``traded`` is the traded bars (or their
+    dates); ``bars`` the traded symbol's prepared bars, used when the benchmark is the symbol."""
+    dates = traded if isinstance(traded, pd.DatetimeIndex) else traded.index
+    if dates.tz is not None:  # compare wall-clock dates, as price_arrays does
+        dates = dates.tz_localize(None)
     if benchmark_prices is None:
         if spec["benchmark"] != spec["symbol"]:
             return None
@@ -203,11 +235,13 @@ def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame, bars: pd.DataF
     else:
         benchmark = prepare_prices(benchmark_prices, adjust,
                                    what=f"benchmark prices of {spec['benchmark']}")
-    aligned = benchmark[["open", "close"]].reindex(traded.index).ffill()
+    if benchmark.index.tz is not None:
+        benchmark = benchmark.tz_localize(None)
+    aligned = benchmark[["open", "close"]].reindex(dates).ffill()
     if aligned.isna().to_numpy().any():
         covered = f"{benchmark.index[0].date()} to {benchmark.index[-1].date()}"
         raise PriceDataError(
-            f"benchmark {spec['benchmark']} has no prices on {traded.index[0].date()}: its data "
+            f"benchmark {spec['benchmark']} has no prices on {dates[0].date()}: its data "
             f"covers {covered}; choose a later start or another benchmark"
         )
     return buy_and_hold_equity(aligned["open"].iloc[0], aligned["close"].to_numpy(),

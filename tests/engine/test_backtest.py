@@ -182,3 +182,19 @@ def test_unadjusted_prices_can_be_requested(spy):
     day = pd.Timestamp(first_raw["entry_date"])
     assert first_raw["entry_price"] == pytest.approx(spy.loc[day, "open"] * (1 + 5e-4), 1e-12)
     assert not math.isclose(raw.metrics["final_equity"], adjusted.metrics["final_equity"])
+
+
+def test_a_timezone_aware_index_gives_the_same_result_as_wall_clock_dates(spy):
+    local = spy.tz_localize("America/New_York")
+    aware = run_backtest(rsi_spec(start="2015-01-01", end="2016-12-31"), local)
+    naive = run_backtest(rsi_spec(start="2015-01-01", end="2016-12-31"), spy)
+    assert aware.metrics == naive.metrics
+    assert aware.meta["first_date"] == "2015-01-02"
+
+
+def test_bad_adjusted_closes_are_reported_with_their_date(spy):
+    broken = spy.copy()
+    broken.loc["2012-06-01", "adj_close"] = float("nan")
+    with pytest.raises(PriceDataError, match="adj_close .*first on 2012-06-01"):
+        run_backtest(rsi_spec(), broken)
+    assert run_backtest(rsi_spec(), broken, adjust=False).meta["price_basis"] == "as given"
