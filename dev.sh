@@ -58,7 +58,7 @@ case "$cmd" in
     exec "$VENV/bin/arena" serve "$@"
     ;;
   test)
-    ensure_python_env "[dev,alpaca]"
+    ensure_python_env "[dev,alpaca,bench]"
     ensure_chromium
     ensure_services
     say "ruff"
