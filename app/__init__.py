@@ -69,6 +69,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     server.register_blueprint(health_bp)
     server.register_blueprint(login_pages_bp)
     register_api(server)
+    from app.jobs_dashboard import install_jobs_dashboard
+
+    server.extensions["arena_jobs_dashboard"] = install_jobs_dashboard(server, context)
     return app
 
 

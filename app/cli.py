@@ -54,9 +54,52 @@ def serve(host: str | None, port: int | None) -> None:
 
 
 @main.command()
-def worker() -> None:
-    """Start a background job worker (RQ) with the app's configuration."""
-    _not_implemented("worker")
+@click.option("--queues", default="default,sweeps", show_default=True,
+              help="Comma-separated queues to work, in priority order.")
+@click.option("--burst", is_flag=True, help="Exit once the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default arena-HOST-PID-RANDOM).")
+@click.option("--fork", is_flag=True,
+              help="Run each job in a child process (isolation; ~150 ms more per job).")
+@click.option("--max-jobs", type=click.IntRange(min=1), default=None,
+              help="Exit after this many jobs (a supervisor restarts the worker fresh).")
+def worker(queues: str, burst: bool, name: str | None, fork: bool,
+           max_jobs: int | None) -> None:
+    """Start a background job worker (RQ) with the app's configuration (needs REDIS_URL)."""
+    import logging
+
+    settings = _settings()
+    if settings.embedded:
+        click.echo("arena worker: REDIS_URL is not set, so this installation runs its jobs "
+                   "in-process, inside `arena serve` (ARENA_WORKER_THREADS threads); there is "
+                   "nothing for a worker to do. Set REDIS_URL (and a shared DATABASE_URL) to "
+                   "run workers.", err=True)
+        sys.exit(2)
+    from app.db import make_engine
+    from app.migrate import schema_status
+
+    engine = make_engine(settings.database_url)
+    try:
+        status = schema_status(engine)
+    except Exception as exc:  # unreachable database: say so instead of a traceback
+        raise click.ClickException(f"the database does not answer: {exc}") from exc
+    finally:
+        engine.dispose()
+    if not status.up_to_date:
+        raise click.ClickException(status.describe(settings.database_url))
+    from app.cache import make_redis, redis_reachable
+
+    reachable, problem = redis_reachable(make_redis(settings.redis_url))
+    if not reachable:
+        raise click.ClickException(f"Redis at REDIS_URL does not answer: {problem}")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from workers.worker import run_worker
+
+    try:
+        run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], burst=burst,
+                   name=name, fork=fork, max_jobs=max_jobs)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.group()
@@ -84,6 +127,28 @@ def db_upgrade(revision: str) -> None:
         engine.dispose()
     change = "already at" if before == after else f"upgraded from {before or 'empty'} to"
     click.echo(f"database {redact_url(settings.database_url)}: {change} revision {after}")
+
+
+@db.command("make-admin")
+@click.argument("email")
+@click.option("--revoke", is_flag=True, help="Take the admin right away instead.")
+def db_make_admin(email: str, revoke: bool) -> None:
+    """Let the account EMAIL see failure tracebacks and the job dashboard (/rq)."""
+    from app.db import make_engine, make_session_factory
+    from app.services import session_scope
+    from app.services.users import find_user_by_email
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            user = find_user_by_email(session, email)
+            if user is None:
+                raise click.ClickException(f"no account with the email {email}")
+            user.is_admin = not revoke
+            click.echo(f"{user.email} is {'no longer ' if revoke else ''}an admin")
+    finally:
+        engine.dispose()
 
 
 @db.command("seed-demo")
@@ -150,15 +215,64 @@ def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False))
-@click.option("--scenarios", default=None, help="Comma-separated scenario ids.")
-@click.option("--paths", default=1000, type=int, help="Monte Carlo paths.")
-@click.option("--seed", default=0, type=int)
-@click.option("--json", "as_json", is_flag=True)
-def stress(spec_path: str, prices_path: str | None, scenarios: str | None, paths: int,
-           seed: int, as_json: bool) -> None:
-    """Run the stress suite (historical crises, shocks, Monte Carlo)."""
-    _not_implemented("stress")
+@click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
+              help="Strategy spec JSON (contract §1).")
+@click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
+              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+@click.option("--scenarios", default=None,
+              help="Comma-separated scenario ids to replay (default all; 'none' for none).")
+@click.option("--window", "windows", multiple=True, metavar="ID:START:END",
+              help="Also replay your own window, e.g. dip_2021:2021-09-02:2021-10-04 "
+                   "(repeatable).")
+@click.option("--transplants", default=None,
+              help="Comma-separated scenario ids to append after the history "
+                   "(default gfc_2008,covid_crash_2020,inflation_bear_2022; 'none').")
+@click.option("--paths", default=1000, show_default=True, type=int,
+              help="Monte Carlo paths (0 skips it).")
+@click.option("--horizon", "horizon_days", default=252, show_default=True, type=int,
+              help="Monte Carlo horizon in trading days.")
+@click.option("--block-length", default=20.0, show_default=True, type=float,
+              help="Mean block length of the bootstrap, in days.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Monte Carlo seed.")
+@click.option("--gap-pct", default=None, type=float,
+              help="Monte Carlo shock: a one-day gap of this many percent (e.g. -10).")
+@click.option("--gap-day", default=1, show_default=True, type=int,
+              help="Trading day of the gap (1 = the first simulated day).")
+@click.option("--vol-multiplier", default=1.0, show_default=True, type=float,
+              help="Monte Carlo shock: scale the dispersion of daily moves.")
+@click.option("--entry", type=click.Choice(["flat", "carry"]), default="flat",
+              show_default=True, help="Enter each window flat, or with the position of a "
+                                      "continuous run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3b).")
+def stress(spec_path: str, prices_path: str | None, scenarios: str | None,
+           windows: tuple[str, ...], transplants: str | None, paths: int, horizon_days: int,
+           block_length: float, seed: int, gap_pct: float | None, gap_day: int,
+           vol_multiplier: float, entry: str, as_json: bool) -> None:
+    """Run the stress suite: historical crises, shock transplants, Monte Carlo (exit 2 on
+    invalid input)."""
+    from app.cli_stress import print_stress, stress_arguments
+    from app.cli_support import fail, load_inputs, run_or_exit
+    from engine.scenarios import StressInputError
+    from engine.stress import run_stress
+
+    try:  # check the ids before loading prices: a typo should fail fast
+        arguments = stress_arguments(scenarios, windows, transplants)
+    except StressInputError as exc:
+        fail(str(exc))
+    spec, prices, benchmark = load_inputs(spec_path, prices_path)
+    settings = _settings()
+
+    def work():
+        try:
+            return run_stress(spec, prices, benchmark, **arguments, paths=paths,
+                              horizon_days=horizon_days, block_length=block_length, seed=seed,
+                              gap_pct=gap_pct, gap_day=gap_day, vol_multiplier=vol_multiplier,
+                              entry=entry, risk_free=settings.risk_free_rate)
+        except StressInputError as exc:
+            fail(str(exc))
+
+    print_stress(run_or_exit(work), as_json)
+
+
 if __name__ == "__main__":
     main()

@@ -16,12 +16,19 @@ Variables (the README's configuration table gives the details):
 ``ALPACA_DATA_FEED`` (iex), ``PRICE_CACHE_TTL_SECONDS`` (86400),
 ``PRICE_CACHE_RECENT_TTL_SECONDS`` (300, for intraday bars and ranges reaching the last few days),
 ``PRICE_CACHE_MAX_ENTRIES`` (64, in-process cache size), ``DATA_PROVIDER_MAX_RETRIES`` (3),
-``DATA_PROVIDER_BACKOFF_SECONDS`` (1.0, first retry delay, doubled per retry).
+``DATA_PROVIDER_BACKOFF_SECONDS`` (1.0, first retry delay, doubled per retry); background jobs:
+``JOB_TIMEOUT_SECONDS`` (600), ``JOB_RESULT_TTL_SECONDS`` (86400), ``JOB_FAILURE_TTL_SECONDS``
+(604800), ``JOB_MAX_RETRIES`` (3, transient data errors only), ``JOB_RETRY_INTERVALS`` (5,15,60
+seconds), ``JOB_HEARTBEAT_SECONDS`` (5), ``JOB_STALE_SECONDS`` (30, a running run without a
+heartbeat for this long is failed), ``ARENA_WORKER_THREADS`` (2, the in-process runner),
+``ARENA_QUEUE_PREFIX`` (empty; namespaces the RQ queues of one deployment), ``SWEEP_CHUNK_SIZE``
+(200 combinations per sweep job).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +45,16 @@ DATA_NUMBERS = {  # market-data settings that must not be negative, and their va
     "provider_backoff_seconds": "DATA_PROVIDER_BACKOFF_SECONDS",
 }
 MIN_SECRET_LENGTH = 32
+JOB_NUMBERS = {  # background-job settings that must be positive, and their variables
+    "job_timeout_seconds": "JOB_TIMEOUT_SECONDS",
+    "job_result_ttl_seconds": "JOB_RESULT_TTL_SECONDS",
+    "job_failure_ttl_seconds": "JOB_FAILURE_TTL_SECONDS",
+    "job_heartbeat_seconds": "JOB_HEARTBEAT_SECONDS",
+    "job_stale_seconds": "JOB_STALE_SECONDS",
+    "worker_threads": "ARENA_WORKER_THREADS",
+    "sweep_chunk_size": "SWEEP_CHUNK_SIZE",
+}
+QUEUE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{0,40}")
 
 
 class ConfigError(RuntimeError):
@@ -71,6 +88,16 @@ class Settings:
     price_cache_max_entries: int = 64
     provider_max_retries: int = 3
     provider_backoff_seconds: float = 1.0
+    job_timeout_seconds: int = 600
+    job_result_ttl_seconds: int = 86400
+    job_failure_ttl_seconds: int = 604800
+    job_max_retries: int = 3
+    job_retry_intervals: tuple[int, ...] = (5, 15, 60)
+    job_heartbeat_seconds: float = 5.0
+    job_stale_seconds: float = 30.0
+    worker_threads: int = 2
+    queue_prefix: str = ""
+    sweep_chunk_size: int = 200
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -85,6 +112,7 @@ class Settings:
         for name, variable in DATA_NUMBERS.items():
             if getattr(self, name) < 0:
                 raise ConfigError(f"{variable}={getattr(self, name)}: must not be negative")
+        self._check_job_settings()
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.instance_dir / 'arena.db').as_posix()}"
@@ -100,6 +128,21 @@ class Settings:
                 f"{MIN_SECRET_LENGTH} characters (e.g. `python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'`)"
             )
+
+    def _check_job_settings(self) -> None:
+        for name, variable in JOB_NUMBERS.items():
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{variable}={getattr(self, name)}: must be positive")
+        if self.job_max_retries < 0:
+            raise ConfigError(f"JOB_MAX_RETRIES={self.job_max_retries}: must not be negative")
+        if not self.job_retry_intervals or any(s < 0 for s in self.job_retry_intervals):
+            raise ConfigError("JOB_RETRY_INTERVALS: must be whole seconds >= 0, e.g. 5,15,60")
+        if self.job_stale_seconds <= self.job_heartbeat_seconds:
+            raise ConfigError(f"JOB_STALE_SECONDS={self.job_stale_seconds} must be more than "
+                              f"JOB_HEARTBEAT_SECONDS={self.job_heartbeat_seconds}")
+        if not QUEUE_PREFIX_PATTERN.fullmatch(self.queue_prefix):
+            raise ConfigError(f"ARENA_QUEUE_PREFIX={self.queue_prefix!r}: at most 40 letters, "
+                              "digits and _ . : -")
 
     @property
     def embedded(self) -> bool:
@@ -149,6 +192,7 @@ class Settings:
             alpaca_secret_key=env.get("ALPACA_SECRET_KEY") or None,
             **accounts,
             **data,
+            **_job_settings(env),
         )
 
 
@@ -176,6 +220,38 @@ def _data_settings(env: Mapping[str, str]) -> dict:
         "price_cache_max_entries": _int(env, "PRICE_CACHE_MAX_ENTRIES", 64),
         "provider_max_retries": _int(env, "DATA_PROVIDER_MAX_RETRIES", 3),
         "provider_backoff_seconds": backoff_seconds,
+    }
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: must be a number") from None
+
+
+def _job_settings(env: Mapping[str, str]) -> dict:
+    """The background-job settings: timeouts, retries, heartbeats, queues."""
+    raw = env.get("JOB_RETRY_INTERVALS", "").strip() or "5,15,60"
+    try:
+        intervals = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f"JOB_RETRY_INTERVALS={raw!r}: must be whole seconds separated by "
+                          "commas, e.g. 5,15,60") from None
+    return {
+        "job_timeout_seconds": _int(env, "JOB_TIMEOUT_SECONDS", 600),
+        "job_result_ttl_seconds": _int(env, "JOB_RESULT_TTL_SECONDS", 86400),
+        "job_failure_ttl_seconds": _int(env, "JOB_FAILURE_TTL_SECONDS", 604800),
+        "job_max_retries": _int(env, "JOB_MAX_RETRIES", 3),
+        "job_retry_intervals": intervals,
+        "job_heartbeat_seconds": _float(env, "JOB_HEARTBEAT_SECONDS", 5.0),
+        "job_stale_seconds": _float(env, "JOB_STALE_SECONDS", 30.0),
+        "worker_threads": _int(env, "ARENA_WORKER_THREADS", 2),
+        "queue_prefix": env.get("ARENA_QUEUE_PREFIX", "").strip(),
+        "sweep_chunk_size": _int(env, "SWEEP_CHUNK_SIZE", 200),
     }
 
 

@@ -17,6 +17,7 @@ from app.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:
     from data.service import PriceService
+    from workers.runner import JobRunner
 
 EXTENSION_KEY = "arena"
 
@@ -47,6 +48,20 @@ class AppContext:
         from data.service import PriceService
 
         return PriceService.from_context(self)
+
+    @cached_property
+    def runner(self) -> JobRunner:
+        """The job runner (RQ with Redis, else a thread pool here), built on first use."""
+        from workers.runner import make_runner
+
+        return make_runner(self)
+
+    def close(self) -> None:
+        """Stop the in-process jobs (if any were started) and close the database pool."""
+        runner = self.__dict__.get("runner")
+        if runner is not None:
+            runner.close()
+        self.engine.dispose()
 
 
 def install(server: Flask, context: AppContext) -> None:

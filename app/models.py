@@ -11,6 +11,10 @@ Conventions:
 - JSON columns are ``JSONB`` on PostgreSQL and ``JSON`` (text) on SQLite through one type.
 - A run's bulky result (equity curve and trades, contract §3) lives in ``run_results`` as gzip-
   compressed JSON, so listing runs never loads it.
+- Background jobs (``workers/``): the process executing a run refreshes ``heartbeat_at`` every
+  few seconds, so a run whose worker died is detected and failed (``workers.reaper``). A run
+  split into several jobs (a large sweep) counts ``parts_done`` of ``parts_total``; each part's
+  partial result waits in ``run_parts`` until the last part merges them in one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     DateTime,
     Engine,
@@ -37,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import false
 
 from app.db import Base
 
@@ -77,6 +83,9 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX_LENGTH))
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: Admins see the tracebacks of failed runs and the job dashboard at /rq
+    #: (``arena db make-admin EMAIL``).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     strategies: Mapped[list[Strategy]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
@@ -122,6 +131,7 @@ class BacktestRun(Base):
         CheckConstraint("progress >= 0 AND progress <= 100", name="ck_backtest_runs_progress"),
         Index("ix_backtest_runs_user_created", "user_id", "created_at"),
         Index("ix_backtest_runs_strategy_created", "strategy_id", "created_at"),
+        Index("ix_backtest_runs_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,6 +148,20 @@ class BacktestRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: Full traceback of an unexpected failure: for admins only (``error`` is for the user).
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    #: Last sign of life of the process executing the run (refreshed every few seconds).
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
+    #: ``host:pid`` of the process that executes (or last executed) the run.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    #: How many times a job started executing the run (transient-error retries add one each).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The failed or cancelled run this one retries.
+    retry_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="SET NULL", name="fk_backtest_runs_retry_of_id"))
+    #: Jobs the run is split into (None: one job) and how many of them have finished.
+    parts_total: Mapped[int | None] = mapped_column(Integer)
+    parts_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     strategy: Mapped[Strategy] = relationship(back_populates="runs")
     result: Mapped[RunResult | None] = relationship(
@@ -171,6 +195,28 @@ class RunResult(Base):
                    size_bytes=len(raw))
 
     def unpack(self) -> dict[str, Any]:
+        return json.loads(gzip.decompress(self.payload))
+
+
+class RunPart(Base):
+    """The partial result of one job of a run split into several (a chunk of a large sweep),
+    kept until the last part merges them into the run's result."""
+
+    __tablename__ = "run_parts"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("backtest_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @classmethod
+    def pack(cls, run_id: int, part: int, document: Any) -> RunPart:
+        raw = json.dumps(document, allow_nan=False, separators=(",", ":")).encode()
+        return cls(run_id=run_id, part=part, payload=gzip.compress(raw, compresslevel=1))
+
+    def unpack(self) -> Any:
         return json.loads(gzip.decompress(self.payload))
 
 

@@ -152,9 +152,40 @@ def _schemas() -> dict[str, Any]:
             "type": "object", "required": ["strategy_id"], "additionalProperties": False,
             "properties": {"strategy_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "kind": {"enum": list(RUN_KINDS), "default": "backtest",
-                                    "description": "only backtest is available in this "
-                                                   "version (others answer 422)"},
-                           "options": {"type": ["object", "null"]}},
+                                    "description": "kinds not available in this version "
+                                                   "answer 422"},
+                           "options": {"type": ["object", "null"],
+                                       "description": "per kind; sweep: {grid: {spec path: "
+                                                      "[values]}} (contract §3c); stress: "
+                                                      "see StressOptions (contract §3b)"}},
+        },
+        "StressOptions": {
+            "type": "object", "additionalProperties": False,
+            "description": "options of a stress run (all optional)",
+            "properties": {
+                "scenarios": {"type": ["array", "null"], "items": {"type": "string"},
+                              "description": "library ids to replay; default all"},
+                "custom_scenarios": {"type": "array", "maxItems": 20, "items": {
+                    "type": "object", "required": ["id", "start", "end"],
+                    "additionalProperties": False,
+                    "properties": {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$",
+                                          "maxLength": 48},
+                                   "start": {"type": "string", "format": "date"},
+                                   "end": {"type": "string", "format": "date"},
+                                   "name": {"type": "string", "maxLength": 80},
+                                   "description": {"type": "string", "maxLength": 300}}}},
+                "transplants": {"type": ["array", "null"], "items": {"type": "string"},
+                                "description": "library ids appended after the history"},
+                "transplant_source": {"enum": ["benchmark", "symbol"]},
+                "paths": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 1000},
+                "horizon_days": {"type": "integer", "minimum": 1, "maximum": 2520,
+                                 "default": 252},
+                "block_length": {"type": "number", "minimum": 1, "maximum": 252, "default": 20},
+                "seed": {"type": "integer", "minimum": 0, "default": 0},
+                "vol_multiplier": {"type": "number", "exclusiveMinimum": 0, "maximum": 10},
+                "gap_pct": {"type": ["number", "null"], "minimum": -99, "maximum": 100},
+                "gap_day": {"type": "integer", "minimum": 1},
+                "entry": {"enum": ["flat", "carry"]}},
         },
         "Run": {
             "type": "object",
@@ -169,6 +200,12 @@ def _schemas() -> dict[str, Any]:
                            "created_at": timestamp, "started_at": nullable_timestamp,
                            "finished_at": nullable_timestamp,
                            "duration_seconds": {"type": ["number", "null"]},
+                           "attempts": {"type": "integer", "minimum": 0,
+                                        "description": "times a worker started the run"},
+                           "retry_of_id": {"type": ["integer", "null"],
+                                           "description": "the run this one retries"},
+                           "error_detail": {"type": ["string", "null"],
+                                            "description": "admins only: the traceback"},
                            "spec": _ref("StrategySpec")},
         },
         "RunEnvelope": {"type": "object", "required": ["run"], "properties": {"run": _ref("Run")}},
@@ -182,6 +219,29 @@ def _schemas() -> dict[str, Any]:
                            "benchmark_metrics": metrics,
                            "trades": {"type": "array", "items": {"type": "object"}},
                            "equity": {"type": "array", "items": {"type": "object"}}},
+        },
+        "SweepResult": {
+            "type": "object", "description": "contract §3c: one row per grid combination",
+            "required": ["spec", "grid", "results"],
+            "properties": {"spec": _ref("StrategySpec"),
+                           "grid": {"type": "object",
+                                    "additionalProperties": {"type": "array"}},
+                           "results": {"type": "array", "items": {
+                               "type": "object", "required": ["params", "metrics"],
+                               "properties": {"params": {"type": "object"},
+                                              "metrics": metrics,
+                                              "error": {"type": "string"}}}}},
+        },
+        "StressResult": {
+            "type": "object", "description": "contract §3b: scenarios and a Monte Carlo",
+            "required": ["spec", "scenarios", "monte_carlo"],
+            "properties": {"spec": _ref("StrategySpec"),
+                           "scenarios": {"type": "array", "items": {
+                               "type": "object",
+                               "required": ["id", "name", "kind", "start", "end", "strategy",
+                                            "benchmark", "equity"]}},
+                           "monte_carlo": {"type": ["object", "null"]},
+                           "skipped": {"type": "array", "items": {"type": "object"}}},
         },
         "Symbols": {"type": "object", "required": ["symbols"],
                     "properties": {"symbols": {"type": "array", "items": {
@@ -268,8 +328,10 @@ def openapi_document() -> dict[str, Any]:
                                    _query("status", {"enum": list(RUN_STATUSES)}, "filter"),
                                    _query("kind", {"enum": list(RUN_KINDS)}, "filter"), *page],
                        tag="runs"),
-            "post": _op("Run a saved strategy",
-                        {"202": _json(_ref("RunEnvelope"), "accepted (queued or finished)")}
+            "post": _op("Run a saved strategy (in the background: poll the run)",
+                        {"202": _json(_ref("RunEnvelope"), "accepted (queued or finished)"),
+                         "503": _error("the job queue is not reachable; the run is failed "
+                                       "and can be retried")}
                         | not_found, body=_body("RunInput"), tag="runs"),
         },
         "/runs/{run_id}": {
@@ -282,9 +344,19 @@ def openapi_document() -> dict[str, Any]:
             "Cancel a queued or running run",
             {"200": run, "409": _error("already finished")} | not_found, parameters=[rid],
             tag="runs")},
+        "/runs/{run_id}/retry": {"post": _op(
+            "Retry a failed or cancelled run: a new queued run with the same spec snapshot, "
+            "kind and options",
+            {"202": _json(_ref("RunEnvelope"), "the new run (queued or finished)"),
+             "409": _error("the run is queued, running or succeeded"),
+             "503": _error("the job queue is not reachable")} | not_found,
+            parameters=[rid], tag="runs")},
         "/runs/{run_id}/result": {"get": _op(
-            "The result of a succeeded run (contract §3)",
-            {"200": _json(_ref("BacktestResult"), "result"),
+            "The result of a succeeded run (contract §3; a sweep's is §3c, a stress "
+            "run's §3b)",
+            {"200": _json({"anyOf": [_ref("BacktestResult"), _ref("SweepResult"),
+                                     _ref("StressResult")]},
+                          "result (by the run's kind)"),
              "409": _error("the run has no result (not finished, or failed)")} | not_found,
             parameters=[rid], tag="runs")},
         "/symbols": {"get": _op("Symbols with price data",

@@ -1,4 +1,8 @@
-"""``/api/v1/runs``: create (enqueue), list, read, delete, cancel runs; a run's result."""
+"""``/api/v1/runs``: create (enqueue), list, read, delete, cancel and retry runs; a run's result.
+
+Reading runs also fails abandoned ones (a killed worker, a lost job; throttled), so a run never
+stays "running" forever even when no worker is left to notice.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from app.context import arena
 from app.models import RUN_KINDS, RUN_STATUSES
 from app.services import runs as service
 from app.services import session_scope
-from app.services.jobs import submit_run
+from app.services.jobs import cancel_jobs, check_abandoned_runs, submit_run
+from app.services.users import get_user
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
 ID = f"<int(min=1, max={MAX_ID}):run_id>"
@@ -22,7 +27,7 @@ ID = f"<int(min=1, max={MAX_ID}):run_id>"
 @bp.post("")
 @jwt_required()
 def create_run() -> tuple[Response, int]:
-    """202 ``{run}``: the run is queued (today it also executes before the answer)."""
+    """202 ``{run}``: the run is queued (a fast run may already be finished)."""
     body = parse_body(RunIn)
     user_id = current_user_id()
     context = arena()
@@ -45,6 +50,7 @@ def list_runs() -> Response:
     limit = query_int("limit", 50, minimum=1, maximum=500)
     offset = query_int("offset", 0, minimum=0, maximum=MAX_ID)
     user_id = current_user_id()
+    check_abandoned_runs(arena())
     with arena().sessions() as session:
         runs = service.list_runs(session, user_id, limit=limit, offset=offset, **filters)
         total = service.count_runs(session, user_id, **filters)
@@ -54,9 +60,15 @@ def list_runs() -> Response:
 @bp.get(f"/{ID}")
 @jwt_required()
 def get_run(run_id: int) -> Response:
-    with arena().sessions() as session:
-        return jsonify(run=run_json(service.get_run(session, current_user_id(), run_id),
-                                    with_spec=True))
+    """The run with its spec snapshot; an admin also sees a failure's ``error_detail``."""
+    context = arena()
+    check_abandoned_runs(context)
+    with context.sessions() as session:
+        user_id = current_user_id()
+        run = service.get_run(session, user_id, run_id)
+        user = get_user(session, user_id)
+        return jsonify(run=run_json(run, with_spec=True,
+                                    with_error_detail=bool(user and user.is_admin)))
 
 
 @bp.delete(f"/{ID}")
@@ -70,8 +82,26 @@ def delete_run(run_id: int) -> tuple[str, int]:
 @bp.post(f"/{ID}/cancel")
 @jwt_required()
 def cancel_run(run_id: int) -> Response:
-    with session_scope(arena().sessions) as session:
-        return jsonify(run=run_json(service.cancel_run(session, current_user_id(), run_id)))
+    """Cancel a queued run (taken off the queue) or a running one (stopped)."""
+    context = arena()
+    with session_scope(context.sessions) as session:
+        run = service.cancel_run(session, current_user_id(), run_id)
+        body, parts_total = run_json(run), run.parts_total
+    cancel_jobs(context, run_id, parts_total)
+    return jsonify(run=body)
+
+
+@bp.post(f"/{ID}/retry")
+@jwt_required()
+def retry_run(run_id: int) -> tuple[Response, int]:
+    """202 ``{run}``: a new queued run repeating a failed or cancelled one (409 otherwise)."""
+    user_id = current_user_id()
+    context = arena()
+    with session_scope(context.sessions) as session:
+        new_id = service.retry_run(session, user_id, run_id).id
+    submit_run(context, new_id)
+    with context.sessions() as session:
+        return jsonify(run=run_json(service.get_run(session, user_id, new_id))), 202
 
 
 @bp.get(f"/{ID}/result")

@@ -62,8 +62,10 @@ def strategy_json(strategy: Strategy) -> dict[str, Any]:
             "updated_at": iso(strategy.updated_at)}
 
 
-def run_json(run: BacktestRun, *, with_spec: bool = False) -> dict[str, Any]:
-    """Contract §5's run object, plus its options, start time and duration."""
+def run_json(run: BacktestRun, *, with_spec: bool = False,
+             with_error_detail: bool = False) -> dict[str, Any]:
+    """Contract §5's run object, plus its options, start time, duration, attempts and the run
+    it retries; ``error_detail`` (a failure's traceback) only for admins."""
     duration = None
     if run.started_at and run.finished_at:
         duration = round((run.finished_at - run.started_at).total_seconds(), 3)
@@ -71,7 +73,10 @@ def run_json(run: BacktestRun, *, with_spec: bool = False) -> dict[str, Any]:
             "status": run.status, "progress": run.progress, "stage": run.stage,
             "error": run.error, "metrics": run.metrics, "options": run.options,
             "created_at": iso(run.created_at), "started_at": iso(run.started_at),
-            "finished_at": iso(run.finished_at), "duration_seconds": duration}
+            "finished_at": iso(run.finished_at), "duration_seconds": duration,
+            "attempts": run.attempts, "retry_of_id": run.retry_of_id}
     if with_spec:
         body["spec"] = run.spec
+    if with_error_detail:
+        body["error_detail"] = run.error_detail
     return body

@@ -21,7 +21,14 @@ from app.services.errors import (
 from app.services.strategies import get_strategy
 
 #: Kinds that can run in this version, with the options each accepts.
-AVAILABLE_KINDS: dict[str, tuple[str, ...]] = {"backtest": ()}
+AVAILABLE_KINDS: dict[str, tuple[str, ...]] = {
+    "backtest": (), "sweep": ("grid",),
+    "stress": ("scenarios", "custom_scenarios", "transplants", "transplant_source", "paths",
+               "horizon_days", "block_length", "seed", "vol_multiplier", "gap_pct", "gap_day",
+               "entry"),
+}
+#: Statuses a run can be retried from.
+RETRYABLE_STATUSES = ("failed", "cancelled")
 
 
 def check_kind_and_options(kind: Any, options: Any) -> tuple[str, dict[str, Any]]:
@@ -49,6 +56,14 @@ def create_run(session: Session, user_id: int, strategy_id: int, kind: Any = "ba
     """A queued run of the user's strategy (NotFoundError when it isn't theirs)."""
     kind, options = check_kind_and_options(kind, options)
     strategy = get_strategy(session, user_id, strategy_id)
+    if kind == "sweep":
+        from app.services.run_kinds.sweep import check_grid
+
+        options = {**options, "grid": check_grid(strategy.spec, options.get("grid"))}
+    if kind == "stress":
+        from app.services.run_kinds.stress import check_stress_options
+
+        options = check_stress_options(options)
     run = BacktestRun(user_id=user_id, strategy_id=strategy.id, kind=kind, status="queued",
                       progress=0, stage="queued", spec=dict(strategy.spec), options=options)
     session.add(run)
@@ -111,6 +126,21 @@ def cancel_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
     if run.finished:
         raise ConflictError(f"run {run_id} has already finished ({run.status})")
     run.status, run.stage, run.finished_at = "cancelled", "cancelled", utcnow()
+    session.flush()
+    return run
+
+
+def retry_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
+    """A new queued run repeating a failed or cancelled one: same spec snapshot, kind and
+    options (ConflictError for a run that is queued, running or succeeded)."""
+    original = get_run(session, user_id, run_id)
+    if original.status not in RETRYABLE_STATUSES:
+        raise ConflictError(f"run {run_id} is {original.status}; only failed or cancelled runs "
+                            "can be retried")
+    run = BacktestRun(user_id=user_id, strategy_id=original.strategy_id, kind=original.kind,
+                      status="queued", progress=0, stage="queued", spec=dict(original.spec),
+                      options=dict(original.options or {}), retry_of_id=original.id)
+    session.add(run)
     session.flush()
     return run
 

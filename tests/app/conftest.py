@@ -51,6 +51,10 @@ def sqlite_settings(instance: Path, **extra: str) -> Settings:
                               **extra})
 
 
+#: RQ queue prefix of this test session: no other session sharing the Redis takes our jobs.
+QUEUE_PREFIX = f"apptest{uuid.uuid4().hex[:8]}-"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql",
                                                marks=[pytest.mark.pg, pytest.mark.redis])])
 def app_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
@@ -60,14 +64,25 @@ def app_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         "ARENA_INSTANCE_DIR": str(tmp_path / "instance"),
         "DATABASE_URL": request.getfixturevalue("migrated_pg_url"),
         "REDIS_URL": request.getfixturevalue("redis_url"),
+        "ARENA_QUEUE_PREFIX": QUEUE_PREFIX,
     })
 
 
 @pytest.fixture
 def app(app_settings: Settings) -> Iterator[Any]:
+    """The app; in server mode with an RQ worker in a thread of this process executing its
+    runs (the embedded mode runs them on its own thread pool)."""
     dash_app = create_app(app_settings)
+    context = dash_app.server.extensions["arena"]
+    worker = None
+    if not app_settings.embedded:
+        from workers.rq_runner import WorkerThread
+
+        worker = WorkerThread(context).start()
     yield dash_app
-    dash_app.server.extensions["arena"].engine.dispose()
+    if worker is not None:
+        worker.stop()
+    context.close()
 
 
 def new_client(dash_app: Any) -> FlaskClient:

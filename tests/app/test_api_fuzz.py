@@ -97,7 +97,7 @@ def world(tmp_path_factory) -> Any:
     owner, other = register_and_login(dash_app), register_and_login(dash_app)
     yield World(dash_app, owner, create(other, "someone else's")["id"])
     set_password_hasher(previous)
-    dash_app.server.extensions["arena"].engine.dispose()
+    dash_app.server.extensions["arena"].close()
 
 
 json_values = st.recursive(

@@ -3,6 +3,8 @@ failures a user can read, kinds not available yet, and the listing filters."""
 
 from __future__ import annotations
 
+import time
+
 from app.models import BacktestRun, RunResult
 from app.services import session_scope
 from app.services.run_executor import execute_run, finite_json
@@ -16,10 +18,17 @@ METRIC_KEYS = {"total_return", "cagr", "volatility", "sharpe", "sortino", "max_d
                "alpha", "final_equity"}
 
 
-def start_run(user, strategy_id, **body):
+def start_run(user, strategy_id, timeout=60, **body):
+    """POST a run (202, queued or already finished), then poll it until it has finished."""
     answer = user.post("/runs", json={"strategy_id": strategy_id, **body})
     assert answer.status_code == 202, answer.get_json()
-    return answer.get_json()["run"]
+    run = answer.get_json()["run"]
+    deadline = time.monotonic() + timeout
+    while run["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"run {run['id']} still {run['status']}"
+        time.sleep(0.02)
+        run = user.get(f"/runs/{run['id']}").get_json()["run"]
+    return run
 
 
 def test_a_backtest_run_succeeds_and_its_result_is_contract_3(user_a):
@@ -67,7 +76,7 @@ def test_a_run_without_data_fails_with_a_readable_error(user_a):
 
 def test_other_kinds_and_bad_run_requests_answer_4xx(user_a):
     strategy = create(user_a)
-    later = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "stress"})
+    later = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "walkforward"})
     assert later.status_code == 422 and error_of(later)["code"] == "not_available"
     assert "not available yet" in error_of(later)["message"]
     unknown = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "moon"})

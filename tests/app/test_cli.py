@@ -3,7 +3,7 @@ import sys
 
 from click.testing import CliRunner
 
-from app.cli import NOT_IMPLEMENTED_EXIT, main
+from app.cli import main
 
 
 def test_help_lists_every_subcommand():
@@ -20,7 +20,8 @@ def test_arena_entry_point_is_installed():
     assert "Strategy Arena" in completed.stdout
 
 
-def test_unfinished_subcommands_exit_non_zero_with_a_clear_message():
-    result = CliRunner().invoke(main, ["worker"])
-    assert result.exit_code == NOT_IMPLEMENTED_EXIT
-    assert "not implemented yet" in result.output
+def test_the_worker_explains_that_the_embedded_mode_runs_jobs_in_process(tmp_path):
+    result = CliRunner().invoke(main, ["worker"], env={
+        "REDIS_URL": "", "ARENA_INSTANCE_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "in-process" in result.output and "REDIS_URL" in result.output

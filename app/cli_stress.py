@@ -1,0 +1,94 @@
+"""``arena stress``: option parsing and the readable report (contract §4; JSON is §3b)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from engine.scenarios import StressInputError, custom_scenario, select_scenarios
+from engine.stress import DEFAULT_TRANSPLANTS, describe
+
+
+def _ids(text: str | None, option: str, default: list[str] | None) -> list[str] | None:
+    if text is None:
+        return default
+    if text.strip().lower() == "none":
+        return []
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        select_scenarios(ids)
+    except StressInputError as exc:
+        raise StressInputError(f"--{option}: {exc}") from None
+    return ids
+
+
+def stress_arguments(scenarios: str | None, windows: tuple[str, ...],
+                     transplants: str | None) -> dict[str, Any]:
+    """``run_stress`` keyword arguments from the command line's text options
+    (``StressInputError`` with the option's name when one is wrong)."""
+    custom = []
+    for i, window in enumerate(windows):
+        parts = window.split(":")
+        if len(parts) != 3:
+            raise StressInputError(f"--window {window!r}: expected ID:START:END, e.g. "
+                                   "dip_2021:2021-09-02:2021-10-04")
+        custom.append(custom_scenario(*parts, where=f"--window[{i}]"))
+    return {"scenarios": _ids(scenarios, "scenarios", None),
+            "transplants": _ids(transplants, "transplants", list(DEFAULT_TRANSPLANTS)),
+            "custom_scenarios": custom}
+
+
+def _pct(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return "0.0 %" if round(value * 100, 1) == 0 else f"{value * 100:+.1f} %"
+
+
+def _days(value: int | None) -> str:
+    return "not yet" if value is None else str(value)
+
+
+def print_stress(result: Any, as_json: bool) -> None:
+    """Print a StressResult as contract §3b JSON or as readable tables and sentences."""
+    document = result.to_dict()
+    if as_json:
+        click.echo(json.dumps(document, allow_nan=False))
+        return
+    spec, meta = document["spec"], document["meta"]
+    click.echo(f"{spec['name']} on {spec['symbol']} against buy-and-hold of {spec['benchmark']}"
+               f" ({meta['price_basis']} prices; each window entered {meta['entry']})")
+    click.echo("")
+    header = (f"{'scenario':38}{'from':>11}{'to':>11}{'return':>10}{'b&h':>9}{'max dd':>9}"
+              f"{'b&h dd':>9}{'worst day':>10}{'recover':>9}{'trades':>7}{'in mkt':>8}")
+    click.echo(header)
+    click.echo("-" * len(header))
+    for s in document["scenarios"]:
+        mine, market = s["strategy"], s["benchmark"] or {}
+        click.echo(f"{s['name'][:37]:38}{s['start']:>11}{s['end']:>11}{_pct(mine['return']):>10}"
+                   f"{_pct(market.get('return')):>9}{_pct(mine['max_drawdown']):>9}"
+                   f"{_pct(market.get('max_drawdown')):>9}{_pct(mine['worst_day']):>10}"
+                   f"{_days(mine['days_to_recover']):>9}{mine['num_trades']:>7}"
+                   f"{mine['exposure'] * 100:>7.0f}%")
+    for s in document["skipped"]:
+        click.echo(f"{s['name'][:37]:38}  skipped: {s['reason']}")
+    monte_carlo = document["monte_carlo"]
+    if monte_carlo:
+        click.echo("")
+        click.echo(f"Monte Carlo: {monte_carlo['paths']:,} paths x {monte_carlo['horizon_days']}"
+                   f" days, block length {monte_carlo['block_length']:g}, seed "
+                   f"{monte_carlo['seed']}")
+        click.echo(f"{'':16}" + "".join(f"{q:>10}" for q in ("p5", "p25", "p50", "p75", "p95")))
+        for key, label in (("final_return", "final return"), ("max_drawdown", "max drawdown")):
+            row = monte_carlo[key]
+            click.echo(f"{label:16}" + "".join(f"{_pct(row[q]):>10}" for q in row))
+        sharpe = monte_carlo["sharpe"]
+        click.echo(f"{'sharpe':16}" + "".join(
+            f"{'n/a' if v is None else f'{v:.2f}':>10}" for v in sharpe.values()))
+        losses = ", ".join(f"worse than -{float(x) * 100:g} %: {p * 100:.1f} %"
+                           for x, p in monte_carlo["prob_loss_worse_than"].items())
+        click.echo(f"probability of a loss {losses}")
+    click.echo("")
+    for sentence in describe(document):
+        click.echo(sentence)
