@@ -63,8 +63,22 @@ def main(paths: list[str]) -> None:
                 for path in paths or [p for p in PAGES if p != "/login"]:
                     driver.get(base + path)
                     time.sleep(4)
-                    driver.save_screenshot(str(OUT / f"{PAGES.get(path, path.strip('/'))}.png"))
+                    name = PAGES.get(path, path.strip("/"))
+                    driver.save_screenshot(str(OUT / f"{name}.png"))
                     print("saved", path)
+                    if path == "/stress":  # run the first strategy's stress test, then the report
+                        driver.find_element(By.ID, "stress-run").click()
+                        for _ in range(120):
+                            if driver.find_elements(By.ID, "stress-report"):
+                                break
+                            time.sleep(1)
+                        time.sleep(3)
+                        height = driver.execute_script("return document.body.scrollHeight")
+                        driver.set_window_size(1400, min(int(height) + 100, 4000))
+                        time.sleep(1)
+                        driver.save_screenshot(str(OUT / "stress-report.png"))
+                        driver.set_window_size(1400, 1000)
+                        print("saved stress report")
             finally:
                 driver.quit()
         finally:
