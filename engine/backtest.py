@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics import compute_metrics, period_returns
-from engine.prices import PriceDataError, adjusted_ohlc, check_prices, price_arrays
+from engine.prices import PriceDataError, price_arrays
 from engine.signals import IndicatorCache, evaluate_rules
 from engine.simulate import EXIT_REASONS, SimConfig, SimResult, simulate
 from engine.spec import StrategySpec, parse_spec
@@ -99,9 +99,9 @@ def sim_config(spec: dict[str, Any]) -> SimConfig:
 
 def prepare_prices(prices: pd.DataFrame, adjust: bool = True, what: str = "prices"
                    ) -> pd.DataFrame:
-    """Checked contract §2 bars, adjusted by ``adj_close`` when present and ``adjust``."""
-    frame = check_prices(prices, what)
-    return adjusted_ohlc(frame) if adjust else frame.drop(columns="adj_close", errors="ignore")
+    """Checked contract §2 bars as a DataFrame, adjusted by ``adj_close`` when present and
+    ``adjust`` (see :func:`engine.prices.price_arrays`)."""
+    return price_arrays(prices, adjust, what).frame()
 
 
 def window_slice(index: pd.DatetimeIndex, start: str | None, end: str | None) -> slice:

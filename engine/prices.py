@@ -25,39 +25,6 @@ class PriceDataError(ValueError):
     """Prices the engine cannot use; the message says what is wrong and how to fix it."""
 
 
-def check_prices(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
-    """Return ``prices`` as float64 contract §2 columns, or raise :class:`PriceDataError`.
-
-    Checks: a DatetimeIndex, ascending and unique; the open/high/low/close columns present with
-    finite positive values (volume optional, filled with 0); at least one bar.
-    """
-    if not isinstance(prices.index, pd.DatetimeIndex):
-        raise PriceDataError(f"{what}: the index must be dates (a DatetimeIndex named 'date')")
-    missing = [column for column in OHLC if column not in prices.columns]
-    if missing:
-        raise PriceDataError(
-            f"{what}: missing column(s) {', '.join(missing)}; "
-            "expected date,open,high,low,close,volume"
-        )
-    if len(prices) == 0:
-        raise PriceDataError(f"{what}: no bars in the requested date range")
-    if not prices.index.is_monotonic_increasing or prices.index.has_duplicates:
-        raise PriceDataError(f"{what}: dates must be ascending and unique")
-    columns = [c for c in (*OHLCV, "adj_close") if c in prices.columns]
-    frame = prices[columns].astype("float64")
-    if "volume" not in frame.columns:
-        frame["volume"] = 0.0
-    values = frame[list(OHLC)].to_numpy()
-    bad = ~np.isfinite(values).all(axis=1) | (values <= 0).any(axis=1)
-    if bad.any():
-        first = frame.index[np.argmax(bad)].date()
-        raise PriceDataError(
-            f"{what}: {int(bad.sum())} bar(s) with missing, zero or negative prices "
-            f"(first on {first}); clean or drop those rows"
-        )
-    return frame
-
-
 def adjusted_ohlc(prices: pd.DataFrame) -> pd.DataFrame:
     """Bars scaled by ``adj_close / close`` (see the module docstring); a copy.
 
@@ -103,6 +70,10 @@ class PriceArrays:
                            self.low[window], self.close[window], self.volume[window],
                            self.adjusted)
 
+    def frame(self) -> pd.DataFrame:
+        """The bars as a contract §2 DataFrame (float columns, DatetimeIndex named date)."""
+        return pd.DataFrame(self.columns(), index=pd.DatetimeIndex(self.dates, name="date"))
+
     def positions(self, start: str | None, end: str | None) -> slice:
         """Positions of the bars with ``start <= date <= end`` (ISO dates, inclusive)."""
         first = 0 if start is None else int(
@@ -114,8 +85,13 @@ class PriceArrays:
 
 def price_arrays(prices: pd.DataFrame, adjust: bool = True, what: str = "prices"
                  ) -> PriceArrays:
-    """Check ``prices`` like :func:`check_prices` and return them as :class:`PriceArrays`,
-    adjusted as :func:`adjusted_ohlc` does when ``adjust`` and ``adj_close`` is present."""
+    """Check ``prices`` and return them as :class:`PriceArrays`, adjusted as
+    :func:`adjusted_ohlc` does when ``adjust`` and ``adj_close`` is present.
+
+    Checks: a DatetimeIndex, ascending and unique; the open/high/low/close columns present with
+    finite positive values (volume optional, 0 when absent); at least one bar; when adjusting,
+    finite positive ``adj_close``. Raises :class:`PriceDataError` saying what to fix.
+    """
     index = prices.index
     if not isinstance(index, pd.DatetimeIndex):
         raise PriceDataError(f"{what}: the index must be dates (a DatetimeIndex named 'date')")
