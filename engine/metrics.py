@@ -73,6 +73,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from engine.metrics_kernel import (
+    SELECT_IN_KERNEL_MAX,
+    date_order_problem,
+    mean_at_or_below,
+    metrics_kernel,
+)
+
 PERIODS_PER_YEAR = 252
 DAYS_PER_YEAR = 365.25
 VAR_LEVEL = 0.95
@@ -152,9 +159,10 @@ def _as_datetime64(dates: Dates, expected_length: int) -> np.ndarray:
             f"dates must be one-dimensional with one date per equity value: got {array.size} "
             f"dates for {expected_length} values"
         )
-    if np.isnat(array).any():
+    problem = date_order_problem(np.ascontiguousarray(array).view(np.int64))
+    if problem == 1:
         raise ValueError("dates must not contain NaT")
-    if array.size > 1 and (array[1:] < array[:-1]).any():
+    if problem == 2:
         raise ValueError("dates must be in ascending order")
     return array
 
@@ -162,6 +170,38 @@ def _as_datetime64(dates: Dates, expected_length: int) -> np.ndarray:
 def _calendar_day_numbers(dates: np.ndarray) -> np.ndarray:
     """Calendar-day numbers (days since 1970-01-01) of ``datetime64`` dates."""
     return dates.astype("datetime64[D]").astype(np.int64)
+
+
+# Ticks of each datetime64 unit in one calendar day, for day numbers by floor division.
+_TICKS_PER_DAY = {
+    "D": 1,
+    "h": 24,
+    "m": 24 * 60,
+    "s": 86_400,
+    "ms": 86_400 * 10**3,
+    "us": 86_400 * 10**6,
+    "ns": 86_400 * 10**9,
+    "ps": 86_400 * 10**12,
+}
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+def _date_ticks(dates: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer ticks of ``datetime64`` dates and the ticks in a calendar day.
+
+    ``ticks // ticks_per_day`` are the calendar-day numbers of ``_calendar_day_numbers``; units
+    that are not a fixed fraction of a day (weeks, months, multiples) are converted by NumPy.
+    """
+    unit, count = np.datetime_data(dates.dtype)
+    ticks_per_day = _TICKS_PER_DAY.get(unit) if count == 1 else None
+    if ticks_per_day is None:
+        return np.ascontiguousarray(_calendar_day_numbers(dates)), 1
+    return np.ascontiguousarray(dates).view(np.int64), ticks_per_day
+
+
+def _noise_to_zero(std: float, mean: float) -> float:
+    """A standard deviation below 1e-12 of the mean counts as 0 (see ``_sample_std``)."""
+    return 0.0 if std <= _NOISE_RELATIVE_TO_MEAN * abs(mean) else std
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -533,6 +573,25 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _percentile_by_partition(values: np.ndarray, quantile: float) -> float:
+    """``np.percentile(values, 100 * quantile)`` (linear), with one ``np.partition`` call.
+
+    The same order statistics and interpolation as NumPy's ``linear`` method, bit for bit.
+    """
+    n = values.size
+    virtual = (n - 1) * quantile
+    if virtual >= n - 1:
+        return float(values.max())
+    lower_index = math.floor(virtual)
+    part = np.partition(values, (lower_index, lower_index + 1))
+    lower, upper = float(part[lower_index]), float(part[lower_index + 1])
+    gamma = virtual - lower_index
+    diff = upper - lower
+    if gamma >= 0.5:
+        return upper - diff * (1.0 - gamma)
+    return lower + diff * gamma
+
+
 def _value_at_risk(returns: np.ndarray, level: float) -> float | None:
     if returns.size == 0:
         return None
@@ -785,30 +844,9 @@ def compute_metrics(
     cash = _check_initial_cash(initial_cash)
     dates64 = _as_datetime64(dates, values.size)
     n = values.size
-
-    returns = _period_returns(values, cash)
     rf_p = per_period_risk_free(risk_free, periods_per_year)
-    excess = _excess(returns, rf_p)
-    mean_returns = float(returns.mean()) if n else 0.0
-    mean_excess = float(excess.mean()) if rf_p != 0 and n else mean_returns
 
-    volatility = None
-    if n >= 2:
-        volatility = _finite_or_none(
-            _sample_std(returns, mean_returns) * math.sqrt(periods_per_year)
-        )
-
-    peaks = _running_peaks(values, cash)
-    drawdown = _max_drawdown(values, peaks)
-    final_equity = float(values[-1]) if n else cash
-    growth = None
-    if n:
-        ends = _calendar_day_numbers(dates64[[0, -1]])
-        growth = _cagr_from_days(final_equity, cash, float(ends[1] - ends[0]))
-
-    var_95 = _value_at_risk(returns, VAR_LEVEL)
-
-    beta = alpha = None
+    benchmark = _EMPTY
     if benchmark_returns is not None:
         if isinstance(benchmark_returns, pd.Series) and isinstance(
             benchmark_returns.index, pd.DatetimeIndex
@@ -823,36 +861,110 @@ def compute_metrics(
                 .to_numpy()
             )
         else:
-            benchmark = benchmark_returns
-        beta, alpha = _beta_alpha(*_aligned_pairs(returns, benchmark), rf_p, periods_per_year)
+            benchmark = np.asarray(benchmark_returns, dtype=np.float64)
+            if benchmark.shape != values.shape:
+                raise ValueError(
+                    "returns and benchmark_returns must be aligned one-dimensional arrays of the "
+                    f"same length, got shapes {values.shape} and {benchmark.shape}"
+                )
+        benchmark = np.ascontiguousarray(benchmark, dtype=np.float64)
 
-    trades = trade_stats(trade_pnl, trade_returns)
+    pnl_values = _as_float_array(trade_pnl if trade_pnl is not None else _EMPTY, "trade pnl")
+    return_values = _as_float_array(
+        trade_returns if trade_returns is not None else _EMPTY, "trade returns"
+    )
+    if (
+        trade_pnl is not None
+        and trade_returns is not None
+        and pnl_values.size != return_values.size
+    ):
+        raise ValueError(
+            f"trade pnl and trade returns describe the same trades but have {pnl_values.size} "
+            f"and {return_values.size} elements"
+        )
+    position_values = _EMPTY
     if positions is not None:
         position_values = _as_float_array(positions, "positions")
         if position_values.size != n:
             raise ValueError(
                 f"positions must have one value per bar: got {position_values.size} for {n} bars"
             )
-        exposure_value = exposure(position_values)
+
+    ticks, ticks_per_day = _date_ticks(dates64)
+    raw = metrics_kernel(
+        np.ascontiguousarray(values),
+        cash,
+        ticks,
+        ticks_per_day,
+        rf_p,
+        (100.0 * (1.0 - VAR_LEVEL)) / 100.0,
+        benchmark,
+        benchmark_returns is not None,
+        np.ascontiguousarray(pnl_values),
+        np.ascontiguousarray(return_values),
+        np.ascontiguousarray(position_values),
+        positions is not None,
+    )
+    stats, returns, shortfall, centred, strategy = raw
+    (mean_returns, std_returns, mean_excess, std_excess, _, worst_ratio, longest, var_raw,
+     cvar_raw, _, mean_benchmark, _, mean_paired, pairs, wins, gains, losses, mean_trade_return,
+     nonzero, days) = stats.tolist()
+
+    sqrt_periods = math.sqrt(periods_per_year)
+    volatility = sharpe = sortino = None
+    if n >= 2:
+        volatility = _finite_or_none(_noise_to_zero(std_returns, mean_returns) * sqrt_periods)
+        std = _noise_to_zero(std_excess, mean_excess)
+        if std != 0:
+            sharpe = _finite_or_none(mean_excess / std * sqrt_periods)
+        downside = math.sqrt(float(np.dot(shortfall, shortfall)) / n)
+        if downside != 0:
+            sortino = _finite_or_none(mean_excess * periods_per_year / (downside * sqrt_periods))
+
+    final_equity = float(values[-1]) if n else cash
+    drawdown = min(worst_ratio - 1.0, 0.0) + 0.0 if n else 0.0
+    growth = _cagr_from_days(final_equity, cash, days) if n else None
+    if n > SELECT_IN_KERNEL_MAX:
+        var_95 = _percentile_by_partition(returns, (100.0 * (1.0 - VAR_LEVEL)) / 100.0) + 0.0
+        cvar_95 = float(mean_at_or_below(returns, var_95)) + 0.0
     else:
-        exposure_value = None
+        var_95 = var_raw + 0.0 if n else None
+        cvar_95 = cvar_raw + 0.0 if n else None
+
+    beta = alpha = None
+    if benchmark_returns is not None and pairs >= 2:
+        bench_ss = float(np.dot(centred, centred))
+        if not bench_ss <= (_NOISE_RELATIVE_TO_MEAN * mean_benchmark) ** 2 * pairs:
+            beta_value = float(np.dot(centred, strategy)) / bench_ss
+            alpha_value = (
+                (mean_paired - rf_p) - beta_value * (mean_benchmark - rf_p)
+            ) * periods_per_year
+            beta, alpha = _finite_or_none(beta_value), _finite_or_none(alpha_value)
+
+    win_rate = profit_factor = avg_return = None
+    if pnl_values.size:
+        win_rate = wins / pnl_values.size
+        profit_factor = _finite_or_none(gains / -losses) if losses < 0 else None
+    if return_values.size:
+        avg_return = _finite_or_none(mean_trade_return)
+    exposure_value = nonzero / n if positions is not None and n else None
 
     return {
         "total_return": final_equity / cash - 1.0 + 0.0,
         "cagr": growth,
         "volatility": volatility,
-        "sharpe": _sharpe(excess, mean_excess, periods_per_year),
-        "sortino": _sortino(excess, mean_excess, periods_per_year),
+        "sharpe": sharpe,
+        "sortino": sortino,
         "max_drawdown": drawdown,
-        "max_drawdown_duration_days": _max_drawdown_duration_days(values, peaks, dates64),
+        "max_drawdown_duration_days": int(longest) if n else 0,
         "calmar": _calmar(growth, drawdown),
-        "num_trades": trades["num_trades"],
-        "win_rate": trades["win_rate"],
-        "profit_factor": trades["profit_factor"],
-        "avg_trade_return": trades["avg_trade_return"],
+        "num_trades": int(max(pnl_values.size, return_values.size)),
+        "win_rate": win_rate,
+        "profit_factor": profit_factor,
+        "avg_trade_return": avg_return,
         "exposure": exposure_value,
         "var_95": var_95,
-        "cvar_95": _conditional_value_at_risk(returns, var_95),
+        "cvar_95": cvar_95,
         "beta": beta,
         "alpha": alpha,
         "final_equity": final_equity,
