@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -50,6 +51,12 @@ def serve(host: str | None, port: int | None) -> None:
     if settings.embedded and settings.seed_demo:
         _echo_demo_login(app.server.extensions["arena"].sessions)
     sys.stdout.flush()
+    if settings.embedded:
+        # Runs execute in this process: compile (or load from numba's cache) the engine's
+        # kernels now, not inside the first run a user submits.
+        from workers.worker import warm_up
+
+        threading.Thread(target=warm_up, name="engine-warm-up", daemon=True).start()
     app.run(host=host, port=port, debug=False, threaded=True)
 
 
