@@ -3,21 +3,17 @@ running on this machine (a throw-away database per test session, a dedicated Red
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 
 from app.config import Settings
+from tests.pg import START_POSTGRES, throwaway_database
 
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
 SERVICE_HELP = {
-    "postgres": "start it with: pg_ctlcluster --skip-systemctl-redirect "
-    "$(ls /etc/postgresql) main start",
+    "postgres": START_POSTGRES,
     "redis": "start it with: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 "
     '--save "" --appendonly no',
 }
@@ -32,17 +28,8 @@ def embedded_settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    name = f"arena_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is not reachable ({exc}); "
-                    + SERVICE_HELP["postgres"])
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("arena_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

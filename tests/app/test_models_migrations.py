@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -24,20 +23,16 @@ from app.services.errors import ConflictError
 from app.services.strategies import create_strategy
 from app.services.users import register_user
 from tests.app.conftest import example_spec, sqlite_settings
-from tests.conftest import PG_ADMIN_DSN
+from tests.pg import throwaway_database
 
 TABLES = {"users", "strategies", "backtest_runs", "run_results", "revoked_tokens"}
 
 
 @pytest.fixture
-def empty_pg_url(pg_url: str) -> Iterator[str]:
+def empty_pg_url() -> Iterator[str]:
     """A second, empty PostgreSQL database (the session database is migrated by other tests)."""
-    name = f"arena_mig_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield pg_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("arena_mig") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])

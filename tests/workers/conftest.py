@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import redis
 from argon2 import PasswordHasher
@@ -29,7 +28,8 @@ from app.migrate import upgrade
 from app.models import FINISHED_STATUSES
 from app.services.users import set_password_hasher
 from tests.app.conftest import example_spec, register_and_login
-from tests.conftest import PG_ADMIN_DSN, SERVICE_HELP
+from tests.conftest import SERVICE_HELP
+from tests.pg import throwaway_database
 
 REPO = Path(__file__).resolve().parents[2]
 JOBS_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -71,21 +71,11 @@ def queue_prefix(jobs_redis_url: str) -> Iterator[str]:
 def jobs_pg_url() -> Iterator[str]:
     """A migrated PostgreSQL database of its own (the reaper looks at every run in its
     database, so the job tests must not share one with other tests), dropped afterwards."""
-    name = f"arena_jobs_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is not reachable ({exc}); "
-                    + SERVICE_HELP["postgres"])
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("arena_jobs") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 def server_env(instance: Path, database_url: str, redis_url: str, prefix: str,
