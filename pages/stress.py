@@ -17,10 +17,8 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from app.auth import current_user_id
 from app.context import arena
 from app.services import runs as run_service
-from app.services import session_scope
 from app.services import strategies as strategy_service
 from app.services.errors import ServiceError
-from app.services.jobs import submit_run
 from components import stress_charts
 from engine.scenarios import LIBRARY
 from engine.stress import DEFAULT_TRANSPLANTS
@@ -119,10 +117,7 @@ def parse_windows(text: str | None) -> list[dict[str, str]]:
 
 def start_stress_run(user_id: int, strategy_id: int, options: dict[str, Any]) -> int:
     """Create a stress run of the user's strategy and hand it to the job layer; its id."""
-    with session_scope(arena().sessions) as session:
-        run_id = run_service.create_run(session, user_id, strategy_id, "stress", options).id
-    submit_run(arena(), run_id)
-    return run_id
+    return run_service.start_run(arena(), user_id, strategy_id, "stress", options)
 
 
 @callback(

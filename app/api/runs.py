@@ -17,7 +17,7 @@ from app.context import arena
 from app.models import RUN_KINDS, RUN_STATUSES
 from app.services import runs as service
 from app.services import session_scope
-from app.services.jobs import cancel_jobs, check_abandoned_runs, submit_run
+from app.services.jobs import cancel_jobs, check_abandoned_runs
 from app.services.users import get_user
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
@@ -31,10 +31,7 @@ def create_run() -> tuple[Response, int]:
     body = parse_body(RunIn)
     user_id = current_user_id()
     context = arena()
-    with session_scope(context.sessions) as session:
-        run_id = service.create_run(session, user_id, body.strategy_id, body.kind,
-                                    body.options).id
-    submit_run(context, run_id)
+    run_id = service.start_run(context, user_id, body.strategy_id, body.kind, body.options)
     with context.sessions() as session:
         return jsonify(run=run_json(service.get_run(session, user_id, run_id))), 202
 
@@ -97,9 +94,7 @@ def retry_run(run_id: int) -> tuple[Response, int]:
     """202 ``{run}``: a new queued run repeating a failed or cancelled one (409 otherwise)."""
     user_id = current_user_id()
     context = arena()
-    with session_scope(context.sessions) as session:
-        new_id = service.retry_run(session, user_id, run_id).id
-    submit_run(context, new_id)
+    new_id = service.start_retry(context, user_id, run_id)
     with context.sessions() as session:
         return jsonify(run=run_json(service.get_run(session, user_id, new_id))), 202
 

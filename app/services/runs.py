@@ -6,12 +6,13 @@ changes what an earlier run means. Executing a run is :mod:`app.services.run_exe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import RUN_KINDS, RUN_STATUSES, BacktestRun, utcnow
+from app.services import session_scope
 from app.services.errors import (
     ConflictError,
     InvalidInputError,
@@ -19,6 +20,9 @@ from app.services.errors import (
     NotFoundError,
 )
 from app.services.strategies import get_strategy
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 #: Kinds that can run in this version, with the options each accepts.
 AVAILABLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -69,6 +73,31 @@ def create_run(session: Session, user_id: int, strategy_id: int, kind: Any = "ba
     session.add(run)
     session.flush()
     return run
+
+
+def start_run(context: AppContext, user_id: int, strategy_id: int, kind: Any = "backtest",
+              options: Any = None) -> int:
+    """Create a queued run of the user's strategy and hand it to the job layer; its id.
+
+    The one way a run starts (API, pages, CLI): validation errors raise before anything is
+    stored; a queue outage fails the run and raises UpstreamUnavailableError.
+    """
+    from app.services.jobs import submit_run
+
+    with session_scope(context.sessions) as session:
+        run_id = create_run(session, user_id, strategy_id, kind, options).id
+    submit_run(context, run_id)
+    return run_id
+
+
+def start_retry(context: AppContext, user_id: int, run_id: int) -> int:
+    """Repeat a failed or cancelled run (:func:`retry_run`) and hand it to the job layer."""
+    from app.services.jobs import submit_run
+
+    with session_scope(context.sessions) as session:
+        new_id = retry_run(session, user_id, run_id).id
+    submit_run(context, new_id)
+    return new_id
 
 
 def list_runs(session: Session, user_id: int, *, strategy_id: int | None = None,
