@@ -58,6 +58,10 @@ def create_app(settings: Settings | None = None) -> Dash:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     context = AppContext.build(settings)
     install(server, context)
+    from app.runs.reaper import ReaperThread
+
+    # abandoned runs are failed on a schedule, never inside a request (workers reap too)
+    context.on_close(ReaperThread(context).start().stop)
 
     from app.api import register_api
     from app.auth import init_auth

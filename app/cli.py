@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 import click
 
@@ -16,6 +17,13 @@ NOT_IMPLEMENTED_EXIT = 3
 def _not_implemented(what: str) -> None:
     click.echo(f"arena {what}: not implemented yet (coming in a later release).", err=True)
     sys.exit(NOT_IMPLEMENTED_EXIT)
+
+
+def _stress_default(name: str) -> Any:
+    """The default of a stress option, from its one declaration (engine.options)."""
+    from engine.options import StressOptions, field_default
+
+    return field_default(StressOptions, name)
 
 
 def _settings() -> Settings:
@@ -54,7 +62,7 @@ def serve(host: str | None, port: int | None) -> None:
     if settings.embedded:
         # Runs execute in this process: compile (or load from numba's cache) the engine's
         # kernels now, not inside the first run a user submits.
-        from workers.worker import warm_up
+        from app.runs.worker import warm_up
 
         threading.Thread(target=warm_up, name="engine-warm-up", daemon=True).start()
     app.run(host=host, port=port, debug=False, threaded=True)
@@ -100,10 +108,10 @@ def worker(queues: str, burst: bool, name: str | None, fork: bool,
         raise click.ClickException(f"Redis at REDIS_URL does not answer: {problem}")
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from workers.worker import run_worker
+    from app.runs.worker import serve_queues
 
     try:
-        run_worker(settings, [q.strip() for q in queues.split(",") if q.strip()], burst=burst,
+        serve_queues(settings, [q.strip() for q in queues.split(",") if q.strip()], burst=burst,
                    name=name, fork=fork, max_jobs=max_jobs)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -233,23 +241,25 @@ def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
                    "(repeatable).")
 @click.option("--transplants", default=None,
               help="Comma-separated scenario ids to append after the history "
-                   "(default gfc_2008,covid_crash_2020,inflation_bear_2022; 'none').")
-@click.option("--paths", default=1000, show_default=True, type=int,
+                   f"(default {','.join(_stress_default('transplants'))}; 'none').")
+@click.option("--paths", default=_stress_default("paths"), show_default=True, type=int,
               help="Monte Carlo paths (0 skips it).")
-@click.option("--horizon", "horizon_days", default=252, show_default=True, type=int,
-              help="Monte Carlo horizon in trading days.")
-@click.option("--block-length", default=20.0, show_default=True, type=float,
-              help="Mean block length of the bootstrap, in days.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Monte Carlo seed.")
-@click.option("--gap-pct", default=None, type=float,
+@click.option("--horizon", "horizon_days", default=_stress_default("horizon_days"),
+              show_default=True, type=int, help="Monte Carlo horizon in trading days.")
+@click.option("--block-length", default=_stress_default("block_length"), show_default=True,
+              type=float, help="Mean block length of the bootstrap, in days.")
+@click.option("--seed", default=_stress_default("seed"), show_default=True, type=int,
+              help="Monte Carlo seed.")
+@click.option("--gap-pct", default=_stress_default("gap_pct"), type=float,
               help="Monte Carlo shock: a one-day gap of this many percent (e.g. -10).")
-@click.option("--gap-day", default=1, show_default=True, type=int,
+@click.option("--gap-day", default=_stress_default("gap_day"), show_default=True, type=int,
               help="Trading day of the gap (1 = the first simulated day).")
-@click.option("--vol-multiplier", default=1.0, show_default=True, type=float,
+@click.option("--vol-multiplier", default=_stress_default("vol_multiplier"),
+              show_default=True, type=float,
               help="Monte Carlo shock: scale the dispersion of daily moves.")
-@click.option("--entry", type=click.Choice(["flat", "carry"]), default="flat",
-              show_default=True, help="Enter each window flat, or with the position of a "
-                                      "continuous run.")
+@click.option("--entry", type=click.Choice(["flat", "carry"]),
+              default=_stress_default("entry"), show_default=True,
+              help="Enter each window flat, or with the position of a continuous run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3b).")
 def stress(spec_path: str, prices_path: str | None, scenarios: str | None,
            windows: tuple[str, ...], transplants: str | None, paths: int, horizon_days: int,
@@ -257,24 +267,26 @@ def stress(spec_path: str, prices_path: str | None, scenarios: str | None,
            vol_multiplier: float, entry: str, as_json: bool) -> None:
     """Run the stress suite: historical crises, shock transplants, Monte Carlo (exit 2 on
     invalid input)."""
-    from app.cli_stress import print_stress, stress_arguments
+    from app.cli_stress import print_stress, stress_options
     from app.cli_support import fail, load_inputs, run_or_exit
+    from engine.options import OptionsError
     from engine.scenarios import StressInputError
     from engine.stress import run_stress
 
-    try:  # check the ids before loading prices: a typo should fail fast
-        arguments = stress_arguments(scenarios, windows, transplants)
-    except StressInputError as exc:
+    try:  # check the options before loading prices: a typo should fail fast
+        options = stress_options(scenarios, windows, transplants, paths=paths,
+                                 horizon_days=horizon_days, block_length=block_length,
+                                 seed=seed, gap_pct=gap_pct, gap_day=gap_day,
+                                 vol_multiplier=vol_multiplier, entry=entry)
+    except (StressInputError, OptionsError) as exc:
         fail(str(exc))
     spec, prices, benchmark = load_inputs(spec_path, prices_path)
     settings = _settings()
 
     def work():
         try:
-            return run_stress(spec, prices, benchmark, **arguments, paths=paths,
-                              horizon_days=horizon_days, block_length=block_length, seed=seed,
-                              gap_pct=gap_pct, gap_day=gap_day, vol_multiplier=vol_multiplier,
-                              entry=entry, risk_free=settings.risk_free_rate)
+            return run_stress(spec, prices, benchmark, **options.engine_kwargs(),
+                              risk_free=settings.risk_free_rate)
         except StressInputError as exc:
             fail(str(exc))
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import click
 
 from app.config import Settings
-from app.context import AppContext
+from app.context import AppContext, provider_options
 from data.errors import MarketDataError, UnknownSymbolError
 from data.frames import normalize_symbol, to_date
 from data.providers import PROVIDER_NAMES, make_provider
@@ -82,7 +82,7 @@ def run_ingest(settings: Settings, symbols: tuple[str, ...], start: str | None,
         _exit(f"--start {first} is after --end {last}")
     prepare_store(settings)
     service = context(settings).prices
-    provider = make_provider(name, settings)
+    provider = make_provider(name, provider_options(settings))
     summaries: list[IngestSummary] = []
     failures: list[str] = []
     with click.progressbar(wanted, label=f"Ingesting from {name}", file=sys.stderr,

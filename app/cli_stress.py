@@ -7,8 +7,12 @@ from typing import Any
 
 import click
 
-from engine.scenarios import StressInputError, custom_scenario, select_scenarios
-from engine.stress import DEFAULT_TRANSPLANTS, describe
+from engine.options import OptionsError, StressOptions, field_default, parse_options
+from engine.scenarios import StressInputError, select_scenarios
+from engine.stress import describe
+
+#: Command-line option of each StressOptions field whose name differs.
+_OPTION_OF = {"horizon_days": "horizon", "custom_scenarios": "window"}
 
 
 def _ids(text: str | None, option: str, default: list[str] | None) -> list[str] | None:
@@ -24,20 +28,34 @@ def _ids(text: str | None, option: str, default: list[str] | None) -> list[str] 
     return ids
 
 
-def stress_arguments(scenarios: str | None, windows: tuple[str, ...],
-                     transplants: str | None) -> dict[str, Any]:
-    """``run_stress`` keyword arguments from the command line's text options
-    (``StressInputError`` with the option's name when one is wrong)."""
+def stress_options(scenarios: str | None, windows: tuple[str, ...], transplants: str | None,
+                   **numbers: Any) -> StressOptions:
+    """The stress options from the command line's text and number options, validated by the
+    one model (``StressInputError``/``OptionsError`` naming the command-line option)."""
     custom = []
-    for i, window in enumerate(windows):
+    for window in windows:
         parts = window.split(":")
         if len(parts) != 3:
             raise StressInputError(f"--window {window!r}: expected ID:START:END, e.g. "
                                    "dip_2021:2021-09-02:2021-10-04")
-        custom.append(custom_scenario(*parts, where=f"--window[{i}]"))
-    return {"scenarios": _ids(scenarios, "scenarios", None),
-            "transplants": _ids(transplants, "transplants", list(DEFAULT_TRANSPLANTS)),
-            "custom_scenarios": custom}
+        custom.append(dict(zip(("id", "start", "end"), parts, strict=True)))
+    given = {"scenarios": _ids(scenarios, "scenarios", None),
+             "transplants": _ids(transplants, "transplants",
+                                 field_default(StressOptions, "transplants")),
+             "custom_scenarios": custom, **numbers}
+    try:
+        return parse_options(StressOptions, given)
+    except OptionsError as exc:
+        raise OptionsError({_cli_name(path): message
+                            for path, message in exc.errors.items()}) from None
+
+
+def _cli_name(path: str) -> str:
+    """``custom_scenarios[1].end`` -> ``--window[1].end``; ``paths`` -> ``--paths``."""
+    field, _, rest = path.partition("[") if "[" in path else path.partition(".")
+    separator = "[" if "[" in path else ("." if rest else "")
+    name = _OPTION_OF.get(field, field).replace("_", "-")
+    return f"--{name}{separator}{rest}"
 
 
 def _pct(value: float | None) -> str:

@@ -34,8 +34,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data.providers import PROVIDER_NAMES as DATA_PROVIDERS
+
 ENVIRONMENTS = ("development", "production")
-DATA_PROVIDERS = ("bundled", "yfinance", "alpaca", "auto")
 ALPACA_FEEDS = ("iex", "sip", "delayed_sip")
 DATA_NUMBERS = {  # market-data settings that must not be negative, and their variables
     "price_cache_ttl_seconds": "PRICE_CACHE_TTL_SECONDS",

@@ -6,11 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-
-
-class Base(DeclarativeBase):
-    """Declarative base of every table (one metadata for Alembic)."""
+from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(database_url: str) -> Engine:

@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData
 
-from app.db import Base
+from data.orm import Base
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Modules that put tables on ``Base``; a missing optional module is skipped.

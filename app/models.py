@@ -12,7 +12,7 @@ Conventions:
 - A run's bulky result (equity curve and trades, contract §3) lives in ``run_results`` as gzip-
   compressed JSON, so listing runs never loads it.
 - Background jobs (``workers/``): the process executing a run refreshes ``heartbeat_at`` every
-  few seconds, so a run whose worker died is detected and failed (``workers.reaper``). A run
+  few seconds, so a run whose worker died is detected and failed (``app.runs.reaper``). A run
   split into several jobs (a large sweep) counts ``parts_done`` of ``parts_total``; each part's
   partial result waits in ``run_parts`` until the last part merges them in one transaction.
 """
@@ -44,7 +44,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import false
 
-from app.db import Base
+from data.orm import Base
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 

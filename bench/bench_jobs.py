@@ -42,10 +42,10 @@ from app.context import AppContext
 from app.db import make_engine
 from app.migrate import upgrade
 from app.models import FINISHED_STATUSES, BacktestRun
+from app.runs.execute import execute_run
+from app.runs.queueing import submit_run
+from app.runs.service import create_run
 from app.services import session_scope
-from app.services.jobs import submit_run
-from app.services.run_executor import execute_run
-from app.services.runs import create_run
 from app.services.strategies import create_strategy
 from app.services.users import register_user
 from engine.spec import load_example

@@ -26,10 +26,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine
 
 from data.cache import (
     CachedPrices,
@@ -42,13 +41,9 @@ from data.cache import (
 )
 from data.errors import EmptyRangeError
 from data.frames import check_interval, empty_frame, normalize_symbol, to_date
-from data.providers import PriceProvider, make_provider
+from data.providers import PriceProvider
 from data.store import PriceStore
 from data.validate import PriceIssue, validate_prices
-
-if TYPE_CHECKING:
-    from app.config import Settings
-    from app.context import AppContext
 
 log = logging.getLogger(__name__)
 EARLIEST = dt.date(1970, 1, 2)
@@ -93,9 +88,15 @@ class IngestSummary:
 
 
 class PriceService:
+    """Prices from ``provider`` through ``cache`` and, when given, the database ``store``.
+
+    ``ttl_seconds`` is how long cached historical ranges live, ``recent_ttl_seconds`` the
+    shorter life of intraday bars and ranges ending in the last days (see
+    :func:`data.cache.choose_ttl`); ``today`` is injectable for tests.
+    """
+
     def __init__(self, provider: PriceProvider, store: PriceStore | None, cache: PriceCache,
                  ttl_seconds: int = 86400, recent_ttl_seconds: int = 300,
-                 settings: Settings | None = None,
                  today: Callable[[], dt.date] = dt.date.today) -> None:
         self.provider = provider
         self.store = store
@@ -103,26 +104,15 @@ class PriceService:
         self.stats: CacheStats = cache.stats
         self.ttl_seconds = ttl_seconds
         self.recent_ttl_seconds = recent_ttl_seconds
-        self.settings = settings
         self.today = today
 
-    @classmethod
-    def from_settings(cls, settings: Settings, engine: Engine | None, redis_client: Any = None,
-                      provider: PriceProvider | None = None) -> PriceService:
+    @staticmethod
+    def make_cache(redis_client: Any = None, max_entries: int = 64) -> PriceCache:
+        """Redis when a client is given, else an in-process LRU of ``max_entries`` ranges."""
         stats = CacheStats()
-        cache: PriceCache
         if redis_client is not None:
-            cache = RedisPriceCache(redis_client, stats)
-        else:
-            cache = MemoryPriceCache(settings.price_cache_max_entries, stats)
-        return cls(provider or make_provider(settings.data_provider, settings),
-                   PriceStore(engine) if engine is not None else None, cache,
-                   settings.price_cache_ttl_seconds, settings.price_cache_recent_ttl_seconds,
-                   settings)
-
-    @classmethod
-    def from_context(cls, ctx: AppContext) -> PriceService:
-        return cls.from_settings(ctx.settings, ctx.engine, ctx.redis)
+            return RedisPriceCache(redis_client, stats)
+        return MemoryPriceCache(max_entries, stats)
 
     def get_prices(self, symbol: str, start: Any = None, end: Any = None,
                    interval: str = "1d") -> PriceResult:
@@ -229,7 +219,3 @@ class PriceService:
                         source, len(report.warnings), report.describe())
         return report.warnings
 
-
-def price_service_for(ctx: AppContext) -> PriceService:
-    """The price service of an application context (built once, kept on the context)."""
-    return ctx.prices

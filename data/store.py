@@ -43,9 +43,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
 from data.errors import StoreNotReadyError
 from data.frames import COLUMNS, empty_frame
+from data.orm import Base
 
 REBASE_TOLERANCE = 2e-4  # relative; above price rounding noise, below one small dividend
 UPSERT_CHUNK = 2000

@@ -16,12 +16,12 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from app.auth import current_user_id
 from app.context import arena
-from app.services import runs as run_service
+from app.runs import service as run_service
 from app.services import strategies as strategy_service
 from app.services.errors import ServiceError
 from components import stress_charts
+from engine.options import StressOptions, field_bounds, field_default
 from engine.scenarios import LIBRARY
-from engine.stress import DEFAULT_TRANSPLANTS
 
 POLL_MS = 700
 FINISHED = ("succeeded", "failed", "cancelled")
@@ -39,9 +39,12 @@ def _scenario_options() -> list[dict[str, Any]]:
             for s in LIBRARY.values()]
 
 
-def _number(label: str, id_: str, value: float, low: float, high: float) -> dbc.Col:
+def _number(label: str, id_: str, option: str) -> dbc.Col:
+    """A number input for stress option ``option``: default and bounds from StressOptions."""
+    low, high = field_bounds(StressOptions, option)
     return dbc.Col([dbc.Label(label, html_for=id_),
-                    dbc.Input(id=id_, type="number", value=value, min=low, max=high)], md=3)
+                    dbc.Input(id=id_, type="number", value=field_default(StressOptions, option),
+                              min=low, max=high)], md=3)
 
 
 def _form(strategies: list[dict[str, Any]]) -> dbc.Card:
@@ -55,15 +58,15 @@ def _form(strategies: list[dict[str, Any]]) -> dbc.Card:
         dbc.Label("What if it happened next? (appended after the last bar)", className="mt-3"),
         dbc.Checklist(id="stress-transplants", inline=True,
                       options=[{"label": LIBRARY[i].name, "value": i} for i in LIBRARY],
-                      value=list(DEFAULT_TRANSPLANTS)),
+                      value=field_default(StressOptions, "transplants")),
         dbc.Label("Your own windows, one per line: id start end (e.g. dip_2021 2021-09-02 "
                   "2021-10-04)", html_for="stress-windows", className="mt-3"),
         dbc.Textarea(id="stress-windows", rows=2, placeholder="dip_2021 2021-09-02 2021-10-04"),
         dbc.Row([
-            _number("Monte Carlo paths", "stress-paths", 1000, 0, 10_000),
-            _number("Horizon (trading days)", "stress-horizon", 252, 1, 2520),
-            _number("Mean block length (days)", "stress-block", 20, 1, 252),
-            _number("Seed", "stress-seed", 0, 0, 2**31 - 1),
+            _number("Monte Carlo paths", "stress-paths", "paths"),
+            _number("Horizon (trading days)", "stress-horizon", "horizon_days"),
+            _number("Mean block length (days)", "stress-block", "block_length"),
+            _number("Seed", "stress-seed", "seed"),
         ], className="mt-3"),
     ], title="Scenarios and Monte Carlo settings", item_id="settings"),
         id="stress-settings", start_collapsed=True, className="mt-3")
@@ -141,11 +144,11 @@ def run_stress_test(clicks, strategy_id, scenarios, transplants, windows, paths,
     if not clicks:
         return no_update, no_update, no_update, no_update
     try:
+        numbers = {"paths": paths, "horizon_days": horizon, "block_length": block,
+                   "seed": seed}
         options = {"scenarios": scenarios or [], "transplants": transplants or [],
                    "custom_scenarios": parse_windows(windows),
-                   "paths": int(paths if paths is not None else 1000),
-                   "horizon_days": int(horizon or 252), "block_length": block or 20,
-                   "seed": int(seed or 0)}
+                   **{name: value for name, value in numbers.items() if value is not None}}
         run_id = start_stress_run(current_user_id(), strategy_id, options)
     except ServiceError as exc:
         problems = [html.Li(f"{field.removeprefix('options.')}: {message}")

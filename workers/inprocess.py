@@ -1,10 +1,10 @@
-"""The embedded job runner: a thread pool in the web process (no Redis, no worker process).
+"""The embedded job runner: a thread pool in this process (no Redis, no worker process).
 
-It runs the same job functions as the RQ workers (:mod:`workers.jobs`), with the same time
-limit (checked at progress points), the same retries of transient data errors (a timer puts the
-job back after ``JOB_RETRY_INTERVALS``), and the same heartbeats, so the behaviour tests pass
-on both runners. Its queue lives in memory: runs still queued when the process stops are failed
-by the reaper after a restart (``owns_orphans_before``), and the user can retry them.
+It calls the same job functions as the RQ workers, by their import path, with the same retries
+(a :class:`~workers.runner.RetryLater` puts the job back after ``retry_intervals``, on a
+timer), so callers behave the same on both runners. Its queue lives in memory: jobs still
+waiting when the process stops are lost (``owns_orphans_before`` says since when, so the caller
+can tell its users).
 """
 
 from __future__ import annotations
@@ -14,30 +14,26 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
-from app.models import utcnow
-from app.services.run_executor import TransientRunError
-from workers.runner import EXECUTING, WAITING, JobRequest, JobRunner
-
-if TYPE_CHECKING:
-    from app.context import AppContext
+from workers.runner import EXECUTING, WAITING, JobRequest, JobRunner, RetryLater, RunnerConfig
 
 log = logging.getLogger(__name__)
 
 
 class InProcessRunner(JobRunner):
-    """Jobs on ``ARENA_WORKER_THREADS`` threads of this process."""
+    """Jobs on ``config.threads`` threads of this process; each job function also receives
+    ``job_kwargs``."""
 
     backend = "in-process"
     executing_means_alive = True  # an executing job here is in this very (living) process
 
-    def __init__(self, context: AppContext) -> None:
-        self.context = context
-        self.settings = context.settings
-        self.started_at: datetime = utcnow()
-        self._pool = ThreadPoolExecutor(max_workers=self.settings.worker_threads,
+    def __init__(self, config: RunnerConfig, job_kwargs: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.job_kwargs = dict(job_kwargs or {})
+        self.started_at: datetime = datetime.now(UTC).replace(tzinfo=None)
+        self._pool = ThreadPoolExecutor(max_workers=config.threads,
                                         thread_name_prefix="arena-job")
         self._lock = threading.Lock()
         self._states: dict[str, str] = {}
@@ -89,13 +85,13 @@ class InProcessRunner(JobRunner):
             if self._states.get(request.job_id) != WAITING:
                 return  # cancelled while it waited
             self._states[request.job_id] = EXECUTING
-        retries_left = (max(0, self.settings.job_max_retries - attempt)
+        retries_left = (max(0, self.config.max_retries - attempt)
                         if request.retry_transient else 0)
         retry = False
         try:
-            _function(request.function)(*request.args, context=self.context,
-                                        retries_left=retries_left)
-        except TransientRunError as exc:
+            _function(request.function)(*request.args, retries_left=retries_left,
+                                        **self.job_kwargs)
+        except RetryLater as exc:
             log.info("job %s: %s; retrying (attempt %d)", request.job_id, exc, attempt + 2)
             retry = True
         except Exception:  # job functions record their own failures; this is a bug
@@ -107,7 +103,7 @@ class InProcessRunner(JobRunner):
                 if self._states.get(request.job_id) == EXECUTING:
                     del self._states[request.job_id]
                 return
-            intervals = self.settings.job_retry_intervals
+            intervals = self.config.retry_intervals
             delay = intervals[min(attempt, len(intervals) - 1)]
             timer = threading.Timer(delay, self._retry, (request, attempt + 1))
             timer.daemon = True

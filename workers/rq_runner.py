@@ -1,34 +1,41 @@
-"""The RQ backend: queues in Redis, ``arena worker`` processes execute the jobs.
+"""The RQ backend: queues in Redis, worker processes (:mod:`workers.worker`) execute the jobs.
 
-Queues are ``default`` (backtests, stress tests) and ``sweeps`` (sweep chunks). Queue names and
-job ids are prefixed with ``ARENA_QUEUE_PREFIX``, so several deployments (or test sessions), each
-with its own database and thus its own run ids, can share one Redis. Every job gets the time
-limit ``JOB_TIMEOUT_SECONDS`` (enforced by the job at its progress points; RQ stops it
-:data:`HARD_TIMEOUT_GRACE_SECONDS` later as a backstop), result TTLs, and up to
-``JOB_MAX_RETRIES`` retries ``JOB_RETRY_INTERVALS`` apart, which only a transient data error
-triggers (every other failure is recorded on the run by the job itself, and the job finishes).
+Queue names and job ids are prefixed with ``config.queue_prefix``, so several deployments (or
+test sessions), each with its own job ids, can share one Redis. Every job gets the time limit
+``config.timeout_seconds`` (which a job should enforce itself at its progress points; RQ stops it
+:data:`HARD_TIMEOUT_GRACE_SECONDS` later as a backstop, raising :class:`HardTimeout`), result
+TTLs, and up to ``config.max_retries`` retries ``config.retry_intervals`` apart, which only a
+:class:`~workers.runner.RetryLater` from the job triggers.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
+import signal
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import redis
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.command import send_stop_job_command
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.scheduler import RQScheduler
 from rq.timeouts import JobTimeoutException, TimerDeathPenalty, UnixSignalDeathPenalty
 
-from app.services.run_executor import RunTimedOut, fail_run, timeout_message
-from workers.runner import EXECUTING, QUEUES, WAITING, JobRequest, JobRunner
-
-if TYPE_CHECKING:
-    from app.config import Settings
-    from app.context import AppContext
+from workers.runner import (
+    EXECUTING,
+    QUEUES,
+    WAITING,
+    JobRequest,
+    JobRunner,
+    JobTimedOut,
+    RunnerConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,39 +44,47 @@ _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 _EXECUTING = {JobStatus.STARTED}
 
 
-def queue_name(settings: Settings, name: str) -> str:
+def queue_name(config: RunnerConfig, name: str) -> str:
     """The Redis name of the logical queue ``name`` (``default`` or ``sweeps``)."""
-    return f"{settings.queue_prefix}{name}"
+    return f"{config.queue_prefix}{name}"
 
 
 class RQRunner(JobRunner):
     backend = "rq"
 
-    def __init__(self, connection: redis.Redis, settings: Settings) -> None:
+    def __init__(self, connection: redis.Redis, config: RunnerConfig) -> None:
         self.connection = connection
-        self.settings = settings
-        self._queues = {name: Queue(queue_name(settings, name), connection=connection)
+        self.config = config
+        self._queues = {name: Queue(queue_name(config, name), connection=connection)
                         for name in QUEUES}
 
     def queue(self, name: str) -> Queue:
         return self._queues[name]
 
     def submit(self, request: JobRequest) -> None:
-        settings = self.settings
+        config = self.config
         retry = None
-        if request.retry_transient and settings.job_max_retries > 0:
-            retry = Retry(max=settings.job_max_retries,
-                          interval=list(settings.job_retry_intervals))
+        if request.retry_transient and config.max_retries > 0:
+            retry = Retry(max=config.max_retries, interval=list(config.retry_intervals))
         self.queue(request.queue).enqueue(
             request.function, *request.args, job_id=self.redis_job_id(request.job_id),
-            job_timeout=settings.job_timeout_seconds + HARD_TIMEOUT_GRACE_SECONDS,
-            result_ttl=settings.job_result_ttl_seconds,
-            failure_ttl=settings.job_failure_ttl_seconds, retry=retry,
+            job_timeout=config.timeout_seconds + HARD_TIMEOUT_GRACE_SECONDS,
+            result_ttl=config.result_ttl_seconds,
+            failure_ttl=config.failure_ttl_seconds, retry=retry,
             description=request.description or request.job_id, meta=dict(request.meta))
+
+    def resubmit(self, request: JobRequest) -> None:
+        """Delete the dead job's record (status, registries) so a worker's registry clean-up
+        cannot fail the new one, then enqueue it again under the same id."""
+        try:
+            Job.fetch(self.redis_job_id(request.job_id), connection=self.connection).delete()
+        except NoSuchJobError:
+            pass
+        self.submit(request)
 
     def redis_job_id(self, job_id: str) -> str:
         """The id in Redis of the job ``job_id`` (``run-12`` -> ``PREFIXrun-12``)."""
-        return f"{self.settings.queue_prefix}{job_id}"
+        return f"{self.config.queue_prefix}{job_id}"
 
     def cancel(self, job_ids: Iterable[str]) -> None:
         for job_id, status in self._statuses(job_ids).items():
@@ -108,11 +123,8 @@ class RQRunner(JobRunner):
 # --- workers ---------------------------------------------------------------------------------
 
 
-class HardTimeout(RunTimedOut, JobTimeoutException):
-    """RQ's backstop timeout, raised inside the job: the run fails as timed out."""
-
-    def __str__(self) -> str:
-        return timeout_message(None)
+class HardTimeout(JobTimedOut, JobTimeoutException):
+    """RQ's backstop timeout, raised inside the job."""
 
 
 class _HardTimeoutPenalty(UnixSignalDeathPenalty):
@@ -129,7 +141,63 @@ class _HardTimeoutTimer(TimerDeathPenalty):
         super().__init__(timeout, exception, **kwargs)
 
 
-class ArenaWorker(SimpleWorker):
+class OrphanProofScheduler(RQScheduler):
+    """RQ's scheduler process, which dies with its worker: a SIGKILLed worker must not leave
+    a scheduler child behind under PID 1 holding the scheduler lock. The child asks the kernel
+    for SIGTERM when its parent dies (Linux ``PR_SET_PDEATHSIG``) and, on any system, checks
+    its parent at every tick."""
+
+    def work(self) -> None:
+        parent = os.getppid()
+        _die_with_parent()
+        if os.getppid() != parent:  # the parent died before the request took effect
+            return
+        self._parent_pid = parent
+        super().work()
+
+    def heartbeat(self) -> None:
+        if getattr(self, "_parent_pid", None) not in (None, os.getppid()):
+            self._stop_requested = True
+        super().heartbeat()
+
+
+def _die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the heartbeat check still stops it
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+class _SchedulerDiesWithWorker:
+    """Mixin: start :class:`OrphanProofScheduler` instead of RQ's own (RQ internals: rq is
+    pinned < 4)."""
+
+    def _start_scheduler(self, burst: bool = False, logging_level: str | None = "INFO",
+                         date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
+                         log_format: str = DEFAULT_LOGGING_FORMAT) -> None:
+        self.scheduler = OrphanProofScheduler(
+            self.queues, connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format, log_format=log_format, serializer=self.serializer)
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
+
+
+class ArenaWorker(_SchedulerDiesWithWorker, SimpleWorker):
     """The RQ worker of ``arena worker``: jobs run in the worker process itself, so each starts
     warm (database connections, compiled kernels, imports); the queue adds a few milliseconds
     per run instead of a fork's 150. A job that crashes the interpreter takes the worker with
@@ -138,7 +206,7 @@ class ArenaWorker(SimpleWorker):
     death_penalty_class = _HardTimeoutPenalty
 
 
-class ForkingArenaWorker(Worker):
+class ForkingArenaWorker(_SchedulerDiesWithWorker, Worker):
     """``arena worker --fork``: each job in a fresh child process (RQ's default), which isolates
     memory leaks and native crashes at about 150 ms per job."""
 
@@ -155,19 +223,22 @@ class ThreadWorker(SimpleWorker):
         pass
 
 
-def horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
-    """RQ calls this in ``arena worker --fork`` when a job's child process died unfinished
-    (killed by the kernel, out of memory, RQ's hard timeout): fail its run right away."""
-    from workers.jobs import worker_context
+#: Called when a job's process died unfinished: ``on_job_lost(job_id, args, detail)`` with the
+#: job id as the caller chose it (no queue prefix), the job's arguments and what happened.
+JobLostHook = Callable[[str, tuple[Any, ...], str], None]
 
-    run_id = job.args[0] if job.args else None
-    if not isinstance(run_id, int):
-        return
-    message = ("the worker process running this job died before it finished (out of memory? "
-               "stopped by the operating system?); retry it")
-    if fail_run(worker_context().sessions, run_id, message,
-                detail=f"RQ job {job.id}: work horse {retpid} exited with status {ret_val}"):
-        log.warning("run %s failed: work horse %s died (status %s)", run_id, retpid, ret_val)
+
+def horse_killed_handler(runner: RQRunner, on_job_lost: JobLostHook) -> Callable[..., None]:
+    """RQ's ``work_horse_killed_handler`` for a forking worker: a job whose child process died
+    unfinished (killed by the kernel, out of memory, RQ's hard timeout) is reported to
+    ``on_job_lost`` at once."""
+
+    def handler(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+        job_id = job.id.removeprefix(runner.config.queue_prefix)
+        on_job_lost(job_id, tuple(job.args or ()),
+                    f"RQ job {job.id}: work horse {retpid} exited with status {ret_val}")
+
+    return handler
 
 
 def worker_queues(runner: RQRunner, names: Iterable[str]) -> list[Queue]:
@@ -175,16 +246,11 @@ def worker_queues(runner: RQRunner, names: Iterable[str]) -> list[Queue]:
 
 
 class WorkerThread:
-    """A :class:`ThreadWorker` polling the queues in a daemon thread, executing jobs with
-    ``context`` (tests and benchmarks; production uses ``arena worker`` processes)."""
+    """A :class:`ThreadWorker` polling ``runner``'s queues in a daemon thread (tests and
+    benchmarks; production uses worker processes)."""
 
-    def __init__(self, context: AppContext, queues: Iterable[str] = QUEUES,
+    def __init__(self, runner: RQRunner, queues: Iterable[str] = QUEUES,
                  poll_seconds: float = 0.02) -> None:
-        from workers.jobs import install_context
-
-        install_context(context)
-        runner = context.runner
-        assert isinstance(runner, RQRunner), "a worker thread needs the RQ runner (REDIS_URL)"
         self.worker = ThreadWorker(worker_queues(runner, queues), connection=runner.connection)
         self.poll_seconds = poll_seconds
         self._stop = threading.Event()

@@ -1,15 +1,23 @@
-"""The job runner: one interface, two backends.
+"""The job runner: one interface, two backends, and nothing about what the jobs do.
 
-- :class:`workers.rq_runner.RQRunner` when ``REDIS_URL`` is set: jobs go to the RQ queues
-  ``default`` (backtests, stress tests) and ``sweeps`` (sweep chunks), and ``arena worker``
-  processes on any number of machines execute them.
-- :class:`workers.inprocess.InProcessRunner` in the embedded default: a thread pool inside the
-  web process.
+- :class:`workers.rq_runner.RQRunner` when a Redis connection is given: jobs go to the RQ queues
+  ``default`` and ``sweeps``, and worker processes (:mod:`workers.worker`) on any number of
+  machines execute them.
+- :class:`workers.inprocess.InProcessRunner` otherwise: a thread pool inside this process.
 
-Either way a job is a plain importable function that takes ids (:mod:`workers.jobs`); state
-lives in the database (the run's status, progress, heartbeat) and the runner only moves ids.
-Job ids are derived from the run id (``run-12``, ``run-12-part-3``), so any process can find,
-cancel or check the jobs of a run without storing anything.
+A job is a plain importable function named by its path (``"package.module.function"``, the RQ
+habit) called with plain arguments. The job-function protocol that both runners follow:
+
+- the runner calls ``function(*args, retries_left=N, **job_kwargs)``: ``retries_left`` is how
+  many more times the runner will retry it (RQ passes nothing: the function asks
+  ``rq.get_current_job()``), ``job_kwargs`` what the in-process runner was built with (e.g. the
+  application's context, so jobs share its connections);
+- raising :class:`RetryLater` asks for a retry after ``retry_intervals`` (a transient outage);
+  every other failure is the job's own business to record;
+- a job past its time limit is stopped with :class:`JobTimedOut` (a subclass, by RQ's hard
+  timeout backstop).
+
+Job ids are chosen by the caller and are stable, so any process can find, cancel or check a job.
 """
 
 from __future__ import annotations
@@ -18,16 +26,36 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from app.context import AppContext
-
-#: Queue of each run kind (kinds not listed go to ``default``).
-QUEUE_OF_KIND = {"sweep": "sweeps"}
+#: The queues, in the priority order a worker works them.
 QUEUES = ("default", "sweeps")
 #: Job states a runner reports: waiting in a queue (or for a retry), or executing.
 WAITING, EXECUTING = "waiting", "executing"
+
+
+class RetryLater(Exception):  # noqa: N818 (a request, not an error)
+    """Raised by a job function to be retried later (``max_retries`` times at most)."""
+
+
+class JobTimedOut(Exception):
+    """A job went past its time limit."""
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    """How jobs are run: ``timeout_seconds`` per job, up to ``max_retries`` retries
+    ``retry_intervals`` seconds apart (the last interval repeats), RQ's record TTLs,
+    ``threads`` of the in-process runner and a ``queue_prefix`` for queue names and job ids
+    (deployments or test sessions sharing one Redis)."""
+
+    timeout_seconds: float = 600
+    max_retries: int = 3
+    retry_intervals: tuple[int, ...] = (5, 15, 60)
+    result_ttl_seconds: int = 86400
+    failure_ttl_seconds: int = 604800
+    threads: int = 2
+    queue_prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,30 +67,13 @@ class JobRequest:
     args: tuple[Any, ...]
     queue: str = "default"
     description: str = ""
-    #: retry transient data-provider errors (JOB_MAX_RETRIES times, JOB_RETRY_INTERVALS apart)
+    #: whether a :class:`RetryLater` from the function is retried
     retry_transient: bool = True
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def run_job_id(run_id: int) -> str:
-    return f"run-{run_id}"
-
-
-def part_job_id(run_id: int, part: int) -> str:
-    return f"run-{run_id}-part-{part}"
-
-
-def run_job_ids(run_id: int, parts_total: int | None) -> list[str]:
-    """Every job id a run may have: its own, and one per part when it is split."""
-    return [run_job_id(run_id)] + [part_job_id(run_id, p) for p in range(parts_total or 0)]
-
-
-def queue_for_kind(kind: str) -> str:
-    return QUEUE_OF_KIND.get(kind, "default")
-
-
 class JobRunner(ABC):
-    """What the web layer and the reaper need from a job backend."""
+    """What the callers (submitting, cancelling, checking jobs) need from a job backend."""
 
     #: ``rq`` or ``in-process`` (shown by ``/api/health``)
     backend: str
@@ -73,12 +84,16 @@ class JobRunner(ABC):
     @abstractmethod
     def submit(self, request: JobRequest) -> None:
         """Queue ``request`` (a job with the same id that is already waiting may run twice;
-        the job functions are idempotent)."""
+        job functions must be idempotent)."""
+
+    def resubmit(self, request: JobRequest) -> None:
+        """Queue ``request`` again after its job was lost (its worker died): whatever the
+        backend still records of the old job is dropped first."""
+        self.submit(request)
 
     @abstractmethod
     def cancel(self, job_ids: Iterable[str]) -> None:
-        """Remove waiting jobs from their queue and stop executing ones (best effort: an
-        executing job also stops at its next progress point once its run is cancelled)."""
+        """Remove waiting jobs from their queue and stop executing ones (best effort)."""
 
     @abstractmethod
     def states(self, job_ids: Iterable[str]) -> dict[str, str]:
@@ -87,20 +102,9 @@ class JobRunner(ABC):
 
     def owns_orphans_before(self) -> datetime | None:
         """For a runner whose queue dies with its process (in-process): when it started (UTC,
-        naive), so queued runs created earlier are known to be lost. None for RQ, which
-        reports every job it holds through :meth:`states`."""
+        naive), so work submitted earlier is known to be lost. None for RQ, which reports every
+        job it holds through :meth:`states`."""
         return None
 
     def close(self) -> None:  # noqa: B027 (optional hook: most runners hold nothing)
         """Release threads and connections (tests, shutdown)."""
-
-
-def make_runner(context: AppContext) -> JobRunner:
-    """The runner for ``context``'s configuration: RQ with Redis, else in-process."""
-    if context.redis is None:
-        from workers.inprocess import InProcessRunner
-
-        return InProcessRunner(context)
-    from workers.rq_runner import RQRunner
-
-    return RQRunner(context.redis, context.settings)

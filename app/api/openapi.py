@@ -1,8 +1,9 @@
 """``GET /api/v1/openapi.json``: the OpenAPI 3.1 document of the REST API (public).
 
-Written by hand next to the routes; ``tests/app/test_api_fuzz.py`` checks that it names
+Paths are written next to the routes; ``tests/app/test_api_fuzz.py`` checks that it names
 exactly the routes the server has, and fuzzes every operation it describes. The strategy spec
-schema comes from the engine (``engine.spec.spec_json_schema``), so it can't drift.
+and the run options schemas come from their pydantic models in the engine
+(``engine.spec.spec_json_schema``, ``engine.options``), so they can't drift.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from pydantic import BaseModel
 
 from app.api import MAX_ID
 from app.models import NAME_MAX_LENGTH, RUN_KINDS, RUN_STATUSES
+from app.runs.service import AVAILABLE_KINDS
 from app.services.prices import SYMBOL_PATTERN
 from app.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.version import __version__
+from engine.options import StressOptions, SweepOptions
 from engine.spec import spec_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -151,41 +155,12 @@ def _schemas() -> dict[str, Any]:
         "RunInput": {
             "type": "object", "required": ["strategy_id"], "additionalProperties": False,
             "properties": {"strategy_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
-                           "kind": {"enum": list(RUN_KINDS), "default": "backtest",
-                                    "description": "kinds not available in this version "
-                                                   "answer 422"},
-                           "options": {"type": ["object", "null"],
-                                       "description": "per kind; sweep: {grid: {spec path: "
-                                                      "[values]}} (contract §3c); stress: "
-                                                      "see StressOptions (contract §3b)"}},
-        },
-        "StressOptions": {
-            "type": "object", "additionalProperties": False,
-            "description": "options of a stress run (all optional)",
-            "properties": {
-                "scenarios": {"type": ["array", "null"], "items": {"type": "string"},
-                              "description": "library ids to replay; default all"},
-                "custom_scenarios": {"type": "array", "maxItems": 20, "items": {
-                    "type": "object", "required": ["id", "start", "end"],
-                    "additionalProperties": False,
-                    "properties": {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$",
-                                          "maxLength": 48},
-                                   "start": {"type": "string", "format": "date"},
-                                   "end": {"type": "string", "format": "date"},
-                                   "name": {"type": "string", "maxLength": 80},
-                                   "description": {"type": "string", "maxLength": 300}}}},
-                "transplants": {"type": ["array", "null"], "items": {"type": "string"},
-                                "description": "library ids appended after the history"},
-                "transplant_source": {"enum": ["benchmark", "symbol"]},
-                "paths": {"type": "integer", "minimum": 0, "maximum": 10000, "default": 1000},
-                "horizon_days": {"type": "integer", "minimum": 1, "maximum": 2520,
-                                 "default": 252},
-                "block_length": {"type": "number", "minimum": 1, "maximum": 252, "default": 20},
-                "seed": {"type": "integer", "minimum": 0, "default": 0},
-                "vol_multiplier": {"type": "number", "exclusiveMinimum": 0, "maximum": 10},
-                "gap_pct": {"type": ["number", "null"], "minimum": -99, "maximum": 100},
-                "gap_day": {"type": "integer", "minimum": 1},
-                "entry": {"enum": ["flat", "carry"]}},
+                           "kind": {"enum": list(AVAILABLE_KINDS), "default": "backtest"},
+                           "options": {"anyOf": [_ref("StressOptions"), _ref("SweepOptions"),
+                                                 {"type": "null"}],
+                                       "description": "per kind: a stress run takes "
+                                                      "StressOptions, a sweep SweepOptions, "
+                                                      "a backtest none"}},
         },
         "Run": {
             "type": "object",
@@ -265,10 +240,20 @@ def _schemas() -> dict[str, Any]:
                                                   "adj_close", "volume")}}}}},
         },
     }
+    schemas |= {name: _model_schema(model) for name, model in (
+        ("StressOptions", StressOptions), ("SweepOptions", SweepOptions))}
     clashes = set(definitions) & set(schemas)
     if clashes:
         raise RuntimeError(f"spec schema names clash with API schemas: {sorted(clashes)}")
     return schemas | definitions
+
+
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of a typed options model (``engine.options``), inlined."""
+    schema = model.model_json_schema()
+    if "$defs" in schema:
+        raise RuntimeError(f"{model.__name__}: nested definitions are not inlined")
+    return schema
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
-"""``/api/v1/runs``: create (enqueue), list, read, delete, cancel and retry runs; a run's result.
+"""``/api/v1/runs``: start, list, read, delete, cancel and retry runs; a run's result.
 
-Reading runs also fails abandoned ones (a killed worker, a lost job; throttled), so a run never
-stays "running" forever even when no worker is left to notice.
+Thin routes over :mod:`app.runs.service`; reading never writes (abandoned runs are failed by
+the reaper on its own schedule, :mod:`app.runs.reaper`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from app.api.validation import parse_body, query_choice, query_int
 from app.auth import current_user_id
 from app.context import arena
 from app.models import RUN_KINDS, RUN_STATUSES
-from app.services import runs as service
+from app.runs import service
 from app.services import session_scope
-from app.services.jobs import cancel_jobs, check_abandoned_runs
 from app.services.users import get_user
 
 bp = Blueprint("runs", __name__, url_prefix="/runs")
@@ -47,7 +46,6 @@ def list_runs() -> Response:
     limit = query_int("limit", 50, minimum=1, maximum=500)
     offset = query_int("offset", 0, minimum=0, maximum=MAX_ID)
     user_id = current_user_id()
-    check_abandoned_runs(arena())
     with arena().sessions() as session:
         runs = service.list_runs(session, user_id, limit=limit, offset=offset, **filters)
         total = service.count_runs(session, user_id, **filters)
@@ -59,7 +57,6 @@ def list_runs() -> Response:
 def get_run(run_id: int) -> Response:
     """The run with its spec snapshot; an admin also sees a failure's ``error_detail``."""
     context = arena()
-    check_abandoned_runs(context)
     with context.sessions() as session:
         user_id = current_user_id()
         run = service.get_run(session, user_id, run_id)
@@ -81,11 +78,10 @@ def delete_run(run_id: int) -> tuple[str, int]:
 def cancel_run(run_id: int) -> Response:
     """Cancel a queued run (taken off the queue) or a running one (stopped)."""
     context = arena()
-    with session_scope(context.sessions) as session:
-        run = service.cancel_run(session, current_user_id(), run_id)
-        body, parts_total = run_json(run), run.parts_total
-    cancel_jobs(context, run_id, parts_total)
-    return jsonify(run=body)
+    user_id = current_user_id()
+    service.stop_run(context, user_id, run_id)
+    with context.sessions() as session:
+        return jsonify(run=run_json(service.get_run(session, user_id, run_id)))
 
 
 @bp.post(f"/{ID}/retry")

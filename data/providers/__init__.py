@@ -17,15 +17,13 @@ Errors (:mod:`data.errors`): ``UnknownSymbolError``, ``EmptyRangeError``,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import pandas as pd
 
 from data.frames import DateLike
 from data.providers.retry import Backoff
-
-if TYPE_CHECKING:
-    from app.config import Settings
 
 PROVIDER_NAMES = ("bundled", "yfinance", "alpaca", "auto")
 
@@ -38,35 +36,46 @@ class PriceProvider(Protocol):
         """Bars of ``symbol`` from ``start`` to ``end`` (inclusive), oldest first."""
 
 
-def make_provider(name: str, settings: Settings | None = None, **options: Any) -> PriceProvider:
-    """The provider called ``name`` configured from ``settings``.
+@dataclass(frozen=True)
+class ProviderOptions:
+    """How the network providers behave: retries after HTTP 429, timeouts or connection errors
+    (``max_retries``, the first delay ``backoff_seconds`` doubled each retry) and the Alpaca
+    credentials and feed. The application fills it from its settings."""
 
-    ``options`` go to the provider's constructor (tests pass ``session=`` or ``backoff=``).
+    max_retries: int = 3
+    backoff_seconds: float = 1.0
+    alpaca_api_key: str | None = None
+    alpaca_secret_key: str | None = None
+    alpaca_feed: str = "iex"
+
+
+def make_provider(name: str, options: ProviderOptions | None = None,
+                  **overrides: Any) -> PriceProvider:
+    """The provider called ``name``, configured by ``options``.
+
+    ``overrides`` go to the provider's constructor (tests pass ``session=`` or ``backoff=``).
     """
+    options = options or ProviderOptions()
     if name == "bundled":
         from data.providers.bundled import BundledProvider
         return BundledProvider()
     if name == "yfinance":
         from data.providers.yahoo import YahooProvider
-        options.setdefault("backoff", _backoff(settings))
-        return YahooProvider(**options)
+        overrides.setdefault("backoff", _backoff(options))
+        return YahooProvider(**overrides)
     if name == "alpaca":
         from data.providers.alpaca_markets import AlpacaProvider
-        options.setdefault("backoff", _backoff(settings))
-        if settings is not None:
-            options.setdefault("api_key", settings.alpaca_api_key)
-            options.setdefault("secret_key", settings.alpaca_secret_key)
-            options.setdefault("feed", settings.alpaca_feed)
-        return AlpacaProvider(**options)
+        overrides.setdefault("backoff", _backoff(options))
+        overrides.setdefault("api_key", options.alpaca_api_key)
+        overrides.setdefault("secret_key", options.alpaca_secret_key)
+        overrides.setdefault("feed", options.alpaca_feed)
+        return AlpacaProvider(**overrides)
     if name == "auto":
         from data.providers.auto import AutoProvider
-        return AutoProvider(make_provider("yfinance", settings, **options),
+        return AutoProvider(make_provider("yfinance", options, **overrides),
                             make_provider("bundled"))
     raise ValueError(f"unknown data provider {name!r}: use one of {', '.join(PROVIDER_NAMES)}")
 
 
-def _backoff(settings: Settings | None) -> Backoff:
-    if settings is None:
-        return Backoff()
-    return Backoff(max_retries=settings.provider_max_retries,
-                   base_seconds=settings.provider_backoff_seconds)
+def _backoff(options: ProviderOptions) -> Backoff:
+    return Backoff(max_retries=options.max_retries, base_seconds=options.backoff_seconds)

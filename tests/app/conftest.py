@@ -76,9 +76,11 @@ def app(app_settings: Settings) -> Iterator[Any]:
     context = dash_app.server.extensions["arena"]
     worker = None
     if not app_settings.embedded:
+        from app.runs.jobs import install_context
         from workers.rq_runner import WorkerThread
 
-        worker = WorkerThread(context).start()
+        install_context(context)
+        worker = WorkerThread(context.runner).start()
     yield dash_app
     if worker is not None:
         worker.stop()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from app.models import BacktestRun, RunResult
+from app.runs.execute import execute_run
+from app.runs.state import finite_json
 from app.services import session_scope
-from app.services.run_executor import execute_run, finite_json
 from tests.app.conftest import example_spec
 from tests.app.test_api_strategies import create
 from tests.app.test_auth import error_of

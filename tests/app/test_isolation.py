@@ -97,7 +97,8 @@ def test_the_strategies_page_shows_and_acts_on_the_owners_strategies_only(app, u
 
 @pytest.mark.parametrize("service", ["strategies", "runs"])
 def test_services_scope_every_lookup_to_the_owner(app, user_a, user_b, service):
-    from app.services import runs, strategies
+    from app.runs import service as runs
+    from app.services import strategies
     from app.services.errors import NotFoundError
 
     strategy = create(user_a)

@@ -136,8 +136,8 @@ def test_arena_stress_prints_a_readable_report(spec_and_prices):
     (["--transplants", "x"], "--transplants: unknown scenario 'x'"),
     (["--window", "dip:2021-09-02"], "expected ID:START:END"),
     (["--window", "dip:2021-10-02:2021-09-02"], "--window[0].end: must be after start"),
-    (["--paths", "-3"], "paths: must be a whole number"),
-    (["--gap-pct", "-150"], "gap_pct: must be a number from -99 to 100"),
+    (["--paths", "-3"], "--paths: must be a whole number"),
+    (["--gap-pct", "-150"], "--gap-pct: must be a number from -99 to 100"),
 ])
 def test_arena_stress_exits_2_on_bad_input(spec_and_prices, arguments, says):
     spec_path, prices_path = spec_and_prices

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from app.context import provider_options
 from data.errors import EmptyRangeError, ProviderUnavailableError, UnknownSymbolError
 from data.frames import COLUMNS
 from data.providers import make_provider
@@ -76,7 +77,8 @@ def test_auto_offline_with_a_symbol_not_bundled_says_both_things():
 
 
 def test_make_provider_knows_the_four_names_and_rejects_others(embedded_settings):
-    names = {n: make_provider(n, embedded_settings).name
+    options = provider_options(embedded_settings)
+    names = {n: make_provider(n, options).name
              for n in ("bundled", "yfinance", "alpaca", "auto")}
     assert names == {"bundled": "bundled", "yfinance": "yfinance", "alpaca": "alpaca",
                      "auto": "auto"}

@@ -6,7 +6,9 @@ A spec named ``test:COMMAND[:ARGUMENT]`` makes the backtest handler:
 - ``test:sleep:SECONDS``: report progress every 0.1 s for SECONDS (then run the backtest);
 - ``test:crash``: raise an unexpected exception;
 - ``test:crash-unless:PATH``: raise one unless the file PATH exists;
-- ``test:transient:N``: raise a data-provider outage on the run's first N attempts.
+- ``test:transient:N``: raise a data-provider outage on the run's first N attempts;
+- ``test:slow-chunks:SECONDS``: each chunk of a split sweep first reports progress for
+  SECONDS (so a test can kill its worker mid-chunk).
 
 Any other name runs the real backtest, so installing the plugin changes nothing else.
 """
@@ -18,8 +20,11 @@ import time
 from typing import Any
 
 from app.models import BacktestRun
+from app.runs import jobs
+from app.runs.kinds import HANDLERS
+from app.runs.state import write_progress
+from app.runs.task import RunTask
 from app.services.errors import UpstreamUnavailableError
-from app.services.run_executor import RUN_HANDLERS, RunTask
 
 PREFIX = "test:"
 
@@ -49,9 +54,28 @@ def _with_test_behaviours(original: Any) -> Any:
     return handler
 
 
+def _with_slow_chunks(original: Any) -> Any:
+    def execute_part(run_id: int, part: int, context: Any, **kwargs: Any) -> str:
+        with context.sessions() as session:
+            run = session.get(BacktestRun, run_id)
+            name = str(run.spec.get("name", "")) if run is not None else ""
+        if name.startswith(f"{PREFIX}slow-chunks:"):
+            seconds = float(name.rpartition(":")[2])
+            for step in range(max(1, round(seconds / 0.1))):
+                write_progress(context.sessions, run_id, 10, f"chunk {part + 1}: slow step "
+                                                             f"{step + 1}")
+                time.sleep(0.1)
+        return original(run_id, part, context, **kwargs)
+
+    execute_part.test_plugin = True  # type: ignore[attr-defined]
+    return execute_part
+
+
 def install() -> None:
-    if not getattr(RUN_HANDLERS["backtest"], "test_plugin", False):
-        RUN_HANDLERS["backtest"] = _with_test_behaviours(RUN_HANDLERS["backtest"])
+    if not getattr(HANDLERS["backtest"], "test_plugin", False):
+        HANDLERS["backtest"] = _with_test_behaviours(HANDLERS["backtest"])
+    if not getattr(jobs.execute_part, "test_plugin", False):
+        jobs.execute_part = _with_slow_chunks(jobs.execute_part)
 
 
 install()

@@ -19,10 +19,12 @@ import redis
 from app import create_app
 from app.config import Settings
 from app.models import BacktestRun, RunPart, User, utcnow
+from app.runs.errors import LOST_MESSAGE, STOPPED_MESSAGE
+from app.runs.queueing import part_job_id, run_job_id, submit_run
+from app.runs.reaper import REAP_EVERY_SECONDS, reap
+from app.runs.state import finite_json
 from app.services import session_scope
-from app.services.jobs import submit_run
 from app.services.prices import load_prices
-from app.services.run_executor import finite_json
 from engine.spec import parse_spec
 from tests.app.conftest import example_spec
 from tests.workers import plugin
@@ -36,8 +38,6 @@ from tests.workers.conftest import (
     start_run,
     wait_for,
 )
-from workers.reaper import LOST_MESSAGE, STOPPED_MESSAGE, reap
-from workers.runner import run_job_id
 
 plugin.install()
 
@@ -263,7 +263,6 @@ def test_a_sweep_with_a_bad_grid_answers_422(backend, user):
 
 
 def test_a_cancelled_sweep_takes_its_waiting_chunks_off_the_queue(backend, user):
-    from workers.runner import part_job_id
 
     strategy = new_strategy(user, start="2005-01-01", end="2024-06-30")
     grid = {"entry.all[0].right": list(range(10, 50)),
@@ -311,7 +310,8 @@ def test_the_reaper_fails_stale_running_runs_and_queued_runs_whose_job_vanished(
         session.get(BacktestRun, alive).status = "cancelled"
 
 
-def test_a_stale_running_run_is_failed_when_the_api_reads_it(backend, user):
+def test_a_stale_running_run_is_failed_by_the_reaper_on_its_schedule_not_by_a_read(
+        backend, user):
     strategy = new_strategy(user)
     with session_scope(backend.context.sessions) as session:
         run = BacktestRun(user_id=user.id, strategy_id=strategy["id"], spec=strategy["spec"],
@@ -319,9 +319,10 @@ def test_a_stale_running_run_is_failed_when_the_api_reads_it(backend, user):
         session.add(run)
         session.flush()
         run_id = run.id
-    deadline = time.monotonic() + 10
+    assert get_run(user, run_id)["status"] == "running"  # reading it changes nothing
+    deadline = time.monotonic() + REAP_EVERY_SECONDS * 2 + 5
     while get_run(user, run_id)["status"] == "running":
-        assert time.monotonic() < deadline, "the API never reaped the stale run"
+        assert time.monotonic() < deadline, "the reaper never failed the stale run"
         time.sleep(0.2)
     assert get_run(user, run_id)["error"] == STOPPED_MESSAGE
 

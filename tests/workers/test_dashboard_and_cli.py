@@ -120,9 +120,9 @@ def test_a_run_that_cannot_be_enqueued_is_failed_for_a_retry_and_reported_unavai
         tmp_path, jobs_pg_url, queue_prefix):
     from app.context import AppContext
     from app.models import BacktestRun
+    from app.runs.queueing import submit_run
+    from app.runs.service import create_run
     from app.services.errors import UpstreamUnavailableError
-    from app.services.jobs import submit_run
-    from app.services.runs import create_run
     from app.services.strategies import create_strategy
     from app.services.users import register_user
     from tests.app.conftest import example_spec

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,8 +16,9 @@ from rq.job import Job
 
 from app import create_app
 from app.config import Settings
-from app.models import FINISHED_STATUSES, BacktestRun, RunResult
-from app.services.jobs import submit_run
+from app.models import FINISHED_STATUSES, BacktestRun, RunPart, RunResult
+from app.runs.errors import STOPPED_MESSAGE
+from app.runs.queueing import run_job_id, submit_run
 from tests.workers.conftest import (
     app_user,
     get_run,
@@ -25,8 +27,6 @@ from tests.workers.conftest import (
     start_run,
     wait_for,
 )
-from workers.reaper import STOPPED_MESSAGE
-from workers.runner import run_job_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg, pytest.mark.redis]
 
@@ -114,3 +114,58 @@ def test_fifty_runs_on_two_workers_all_finish_and_none_runs_twice(make_app, star
                         connection=context.redis)
         names.add(job.worker_name)
     assert names == {worker.name for worker in workers}
+
+
+def test_a_killed_workers_sweep_chunk_is_requeued_within_a_minute_and_the_sweep_completes(
+        make_app, start_worker):
+    dash_app, env = make_app(JOB_HEARTBEAT_SECONDS="1", JOB_STALE_SECONDS="5",
+                             SWEEP_CHUNK_SIZE="3")
+    context = dash_app.server.extensions["arena"]
+    worker = start_worker(env, plugin=True)
+    user = app_user(dash_app)
+    strategy = new_strategy(user, name="test:slow-chunks:3")
+    grid = {"entry.all[0].right": [25, 30, 35], "exit.any[0].right": [65, 70, 75]}
+    run_id = start_run(user, strategy["id"], kind="sweep", options={"grid": grid})["id"]
+    deadline = time.monotonic() + 30
+    while "slow step" not in get_run(user, run_id)["stage"]:
+        assert time.monotonic() < deadline, get_run(user, run_id)
+        time.sleep(0.1)
+    worker.kill()  # kill -9 mid-chunk: the only worker, its chunk and its scheduler
+    killed = time.monotonic()
+    while "re-queued" not in get_run(user, run_id)["stage"]:
+        assert time.monotonic() - killed < 60, get_run(user, run_id)
+        time.sleep(0.2)
+    assert get_run(user, run_id)["status"] == "running"  # finished chunks are kept
+    start_worker(env, plugin=True)
+    done = wait_for(user, run_id, timeout=60)
+    assert done["status"] == "succeeded", done["error"]
+    result = user.get(f"/runs/{run_id}/result").get_json()
+    assert len(result["results"]) == 9 == done["metrics"]["combinations"]
+    assert done["metrics"]["failed_combinations"] == 0
+    with context.sessions() as session:
+        assert session.query(RunPart).filter_by(run_id=run_id).count() == 0
+
+
+def test_a_sigkilled_worker_leaves_no_scheduler_process_behind(make_app, start_worker):
+    _dash_app, env = make_app()
+    worker = start_worker(env)
+    deadline = time.monotonic() + 20
+    while not worker.descendants():  # RQ starts its scheduler in a child process
+        assert time.monotonic() < deadline, "no scheduler child started"
+        time.sleep(0.1)
+    children = worker.descendants()
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while alive := [pid for pid in children if _running(pid)]:
+        assert time.monotonic() < deadline, f"orphans still running: {alive}"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

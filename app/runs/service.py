@@ -1,7 +1,10 @@
-"""Runs of one user's strategies: create, list, read, delete, cancel, and their results.
+"""Runs of one user's strategies: start, list, read, delete, cancel, retry, and their results.
 
-A run snapshots the strategy's spec when it is created, so editing the strategy later never
-changes what an earlier run means. Executing a run is :mod:`app.services.run_executor`'s job.
+:func:`start_run` is the one way a run starts (the API, the pages and the CLI call it): it
+creates the run (validating its kind and options once, with the kind's typed options model) and
+hands it to the job layer. A run snapshots the strategy's spec when it is created, so editing
+the strategy later never changes what an earlier run means. Executing a run is
+:mod:`app.runs.execute`'s job.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import RUN_KINDS, RUN_STATUSES, BacktestRun, utcnow
+from app.runs.queueing import cancel_jobs, submit_run
 from app.services import session_scope
 from app.services.errors import (
     ConflictError,
@@ -20,22 +24,22 @@ from app.services.errors import (
     NotFoundError,
 )
 from app.services.strategies import get_strategy
+from engine.options import OPTIONS_MODELS, OptionsError, parse_options
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
-#: Kinds that can run in this version, with the options each accepts.
-AVAILABLE_KINDS: dict[str, tuple[str, ...]] = {
-    "backtest": (), "sweep": ("grid",),
-    "stress": ("scenarios", "custom_scenarios", "transplants", "transplant_source", "paths",
-               "horizon_days", "block_length", "seed", "vol_multiplier", "gap_pct", "gap_day",
-               "entry"),
-}
+#: Kinds that can run in this version (the rest of RUN_KINDS are planned).
+AVAILABLE_KINDS = ("backtest", "stress", "sweep")
 #: Statuses a run can be retried from.
 RETRYABLE_STATUSES = ("failed", "cancelled")
 
 
-def check_kind_and_options(kind: Any, options: Any) -> tuple[str, dict[str, Any]]:
+def check_kind_and_options(kind: Any, options: Any,
+                           spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The kind and its options, validated against the kind's typed options model
+    (``engine.options``) and normalised (every default filled in, so a run records exactly what
+    it did); InvalidInputError naming ``options.<field>`` otherwise."""
     if kind not in RUN_KINDS:
         raise InvalidInputError("invalid run kind",
                                 {"kind": f"must be one of {', '.join(RUN_KINDS)}"})
@@ -43,31 +47,27 @@ def check_kind_and_options(kind: Any, options: Any) -> tuple[str, dict[str, Any]
         raise NotAvailableError(f"runs of kind {kind!r} are not available yet; "
                                 f"available: {', '.join(AVAILABLE_KINDS)}",
                                 {"kind": "not available yet"})
-    options = {} if options is None else options
-    if not isinstance(options, dict):
-        raise InvalidInputError("invalid options", {"options": "must be a JSON object"})
-    allowed = AVAILABLE_KINDS[kind]
-    unknown = {f"options.{key}": f"unknown option for a {kind} run" + (
-        f"; allowed: {', '.join(allowed)}" if allowed else " (it takes none)")
-        for key in options if key not in allowed}
-    if unknown:
-        raise InvalidInputError("invalid options", unknown)
-    return kind, options
+    model = OPTIONS_MODELS.get(kind)
+    if model is None:
+        if options:
+            raise InvalidInputError("invalid options", {
+                f"options.{key}": f"unknown option for a {kind} run (it takes none)"
+                for key in (options if isinstance(options, dict) else {"": None})})
+        return kind, {}
+    try:
+        parsed = parse_options(model, options, spec=spec)
+    except OptionsError as exc:
+        raise InvalidInputError("invalid options", {
+            f"options.{path}" if path else "options": message
+            for path, message in exc.errors.items()}) from None
+    return kind, parsed.model_dump(mode="json")
 
 
 def create_run(session: Session, user_id: int, strategy_id: int, kind: Any = "backtest",
                options: Any = None) -> BacktestRun:
     """A queued run of the user's strategy (NotFoundError when it isn't theirs)."""
-    kind, options = check_kind_and_options(kind, options)
     strategy = get_strategy(session, user_id, strategy_id)
-    if kind == "sweep":
-        from app.services.run_kinds.sweep import check_grid
-
-        options = {**options, "grid": check_grid(strategy.spec, options.get("grid"))}
-    if kind == "stress":
-        from app.services.run_kinds.stress import check_stress_options
-
-        options = check_stress_options(options)
+    kind, options = check_kind_and_options(kind, options, strategy.spec)
     run = BacktestRun(user_id=user_id, strategy_id=strategy.id, kind=kind, status="queued",
                       progress=0, stage="queued", spec=dict(strategy.spec), options=options)
     session.add(run)
@@ -82,8 +82,6 @@ def start_run(context: AppContext, user_id: int, strategy_id: int, kind: Any = "
     The one way a run starts (API, pages, CLI): validation errors raise before anything is
     stored; a queue outage fails the run and raises UpstreamUnavailableError.
     """
-    from app.services.jobs import submit_run
-
     with session_scope(context.sessions) as session:
         run_id = create_run(session, user_id, strategy_id, kind, options).id
     submit_run(context, run_id)
@@ -92,8 +90,6 @@ def start_run(context: AppContext, user_id: int, strategy_id: int, kind: Any = "
 
 def start_retry(context: AppContext, user_id: int, run_id: int) -> int:
     """Repeat a failed or cancelled run (:func:`retry_run`) and hand it to the job layer."""
-    from app.services.jobs import submit_run
-
     with session_scope(context.sessions) as session:
         new_id = retry_run(session, user_id, run_id).id
     submit_run(context, new_id)
@@ -150,13 +146,22 @@ def delete_run(session: Session, user_id: int, run_id: int) -> None:
 
 
 def cancel_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
-    """Stop a queued or running run (ConflictError when it has already finished)."""
+    """Mark a queued or running run cancelled (ConflictError when it has already finished);
+    :func:`stop_run` also takes its jobs off the queue."""
     run = get_run(session, user_id, run_id)
     if run.finished:
         raise ConflictError(f"run {run_id} has already finished ({run.status})")
     run.status, run.stage, run.finished_at = "cancelled", "cancelled", utcnow()
     session.flush()
     return run
+
+
+def stop_run(context: AppContext, user_id: int, run_id: int) -> None:
+    """Cancel a queued run (taken off the queue) or a running one (stopped at its next
+    progress point)."""
+    with session_scope(context.sessions) as session:
+        parts_total = cancel_run(session, user_id, run_id).parts_total
+    cancel_jobs(context, run_id, parts_total)
 
 
 def retry_run(session: Session, user_id: int, run_id: int) -> BacktestRun:

@@ -1,13 +1,13 @@
 """The job functions: plain importable functions that take ids (the RQ habit).
 
-``run_job(run_id)`` executes one run (:func:`app.services.run_executor.execute_run`), and
+``run_job(run_id)`` executes one run (:func:`app.runs.execute.execute_run`), and
 ``run_part_job(run_id, part)`` one part of a run split into several jobs (a chunk of a large
 sweep). Each loads what it needs from the database, keeps a heartbeat on the run while it works,
 enforces the time limit at progress points, and writes the result in one transaction.
 
 In an RQ worker the functions get their :class:`~app.context.AppContext` from
 :func:`worker_context` (built once per process from ``Settings.from_env()``, or installed by
-``arena worker``); the in-process runner passes its own with ``context=``.
+``arena worker``); the in-process runner passes its own with ``context=`` (its ``job_kwargs``).
 """
 
 from __future__ import annotations
@@ -18,13 +18,10 @@ import threading
 import time
 from types import TracebackType
 
-from sqlalchemy import update
-
-import app.services.run_kinds.sweep  # noqa: F401  (registers the sweep handler)
 from app.context import AppContext
-from app.models import BacktestRun, utcnow
-from app.services import session_scope
-from app.services.run_executor import execute_run
+from app.runs.execute import execute_run
+from app.runs.kinds.sweep import execute_part
+from app.runs.state import beat
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +59,7 @@ def run_job(run_id: int, *, context: AppContext | None = None,
             retries_left: int | None = None) -> str:
     """Execute run ``run_id`` if it is still queued; return its status afterwards.
 
-    Raises :class:`~app.services.run_executor.TransientRunError` (the run is queued again) when
+    Raises :class:`~app.runs.errors.TransientRunError` (the run is queued again) when
     the data provider was unavailable and retries are left, so the queue retries the job.
     """
     ctx = context or worker_context()
@@ -77,8 +74,6 @@ def run_part_job(run_id: int, part: int, *, context: AppContext | None = None,
                  retries_left: int | None = None) -> str:
     """Execute part ``part`` of the split run ``run_id``; the last part to finish stores the
     run's result. Returns the run's status afterwards."""
-    from app.services.run_kinds.sweep import execute_part
-
     ctx = context or worker_context()
     timeout = ctx.settings.job_timeout_seconds
     with Heartbeat(ctx, run_id):
@@ -120,11 +115,6 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                with session_scope(self.context.sessions) as session:
-                    session.execute(
-                        update(BacktestRun)
-                        .where(BacktestRun.id == self.run_id, BacktestRun.status == "running")
-                        .values(heartbeat_at=utcnow())
-                        .execution_options(synchronize_session=False))
+                beat(self.context.sessions, self.run_id)
             except Exception:  # a missed beat is not fatal; the next one may work
                 log.warning("run %s: heartbeat failed", self.run_id, exc_info=True)

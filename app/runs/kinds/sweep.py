@@ -1,9 +1,10 @@
-"""Sweep runs (kind ``sweep``, result contract §3c): the strategy's spec backtested for every
-combination of ``options.grid`` (spec path -> list of values) with ``engine.sweep.run_sweep``.
+"""Sweep runs (kind ``sweep``; result format in docs/results.md): the strategy's spec backtested
+for every combination of ``options.grid`` (``engine.options.SweepOptions``: spec path -> list of
+values) with ``engine.sweep.run_sweep``.
 
 A grid of at most ``SWEEP_CHUNK_SIZE`` combinations runs in the run's own job. A larger one is
 split: the run's job sets ``parts_total``, enqueues one job per chunk of consecutive combinations
-on the ``sweeps`` queue (``workers.jobs.run_part_job``) and leaves the run ``running``. Each
+on the ``sweeps`` queue (``app.runs.jobs.run_part_job``) and leaves the run ``running``. Each
 chunk stores its results in ``run_parts`` and bumps the run's ``parts_done`` in the same
 transaction (an atomic counter on the run row, which also serialises the chunks' commits); the
 chunk that brings ``parts_done`` to ``parts_total`` merges every chunk, in combination order,
@@ -19,21 +20,16 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.context import AppContext
 from app.models import BacktestRun, RunPart, RunResult, utcnow
-from app.services import session_scope
-from app.services.errors import InvalidInputError
-from app.services.run_executor import (
-    RUN_HANDLERS,
-    RunAbandoned,
-    RunDeferred,
-    RunTask,
+from app.runs.errors import RunAbandoned, RunDeferred
+from app.runs.queueing import submit_parts
+from app.runs.state import (
     finish_run,
     finite_json,
     packed_result,
@@ -41,39 +37,16 @@ from app.services.run_executor import (
     settle_failure,
     worker_id,
 )
-from engine.spec import get_by_path, parse_spec
+from app.runs.task import RunTask
+from app.services import session_scope
+from app.services.errors import InvalidInputError
+from engine.options import combination_count
+from engine.spec import parse_spec
+
+if TYPE_CHECKING:
+    from app.context import AppContext
 
 PROGRESS_EVERY_SECONDS = 0.5  # at most two progress writes a second per job
-
-
-def combination_count(grid: dict[str, list[Any]]) -> int:
-    return math.prod(len(values) for values in grid.values())
-
-
-def check_grid(spec: dict[str, Any], grid: Any) -> dict[str, list[Any]]:
-    """``options.grid`` checked against the strategy's spec (InvalidInputError naming the
-    field otherwise): a non-empty object whose keys are spec paths (comma-linked paths allowed)
-    and whose values are non-empty lists, with at most the engine's limit of combinations."""
-    from engine.sweep import MAX_COMBINATIONS  # the engine imports numba: only when needed
-
-    problem = "must be a non-empty object of spec path -> list of values"
-    if not isinstance(grid, dict) or not grid:
-        raise InvalidInputError("invalid sweep grid", {"options.grid": problem})
-    for key, values in grid.items():
-        field = f"options.grid.{key}"
-        for path in str(key).split(","):
-            try:
-                get_by_path(spec, path.strip())
-            except (KeyError, ValueError) as exc:
-                raise InvalidInputError("invalid sweep grid", {field: str(exc.args[0])}) from None
-        if not isinstance(values, list) or not values:
-            raise InvalidInputError("invalid sweep grid",
-                                    {field: "must be a non-empty list of values"})
-    count = combination_count(grid)
-    if count > MAX_COMBINATIONS:
-        raise InvalidInputError("invalid sweep grid", {
-            "options.grid": f"{count} combinations; at most {MAX_COMBINATIONS} per sweep"})
-    return grid
 
 
 def sweep_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -100,7 +73,7 @@ def _run_sweep(task: RunTask, grid: dict[str, list[Any]], *, where: Any = None,
     prices, benchmark = task.load_prices(spec)
     try:
         return run_sweep(spec, prices, grid, benchmark_prices=benchmark,
-                         risk_free=task.context.settings.risk_free_rate, where=where,
+                         risk_free=task.risk_free_rate, where=where,
                          progress=progress)
     except GridError as exc:
         raise InvalidInputError(f"invalid sweep grid: {exc}") from None
@@ -125,7 +98,7 @@ class _Reporter:
             self.write(int(percent), f"{self.label}: {stage}")
 
 
-def _sweep(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
+def handle(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``sweep`` handler: the whole grid here, or split into chunk jobs (RunDeferred)."""
     grid = task.options.get("grid") or {}
     count = combination_count(grid) if isinstance(grid, dict) and grid else 0
@@ -140,8 +113,6 @@ def _sweep(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _split(task: RunTask, parts: int) -> None:
-    from app.services.jobs import submit_parts
-
     with session_scope(task.context.sessions) as session:
         session.execute(delete(RunPart).where(RunPart.run_id == task.run_id))
         updated = session.execute(
@@ -242,12 +213,10 @@ def _store_part(sessions: sessionmaker[Session], run_id: int, part: int,
             results = [row for chunk in stored for row in chunk.unpack()]
             document = {**document, "results": results}
             finish_run(session, run_id, "succeeded", progress=100, stage="done",
-                    metrics=sweep_summary(results))
+                       metrics=sweep_summary(results))
             session.add(RunResult(run_id=run_id, **packed_result(document)))
             session.execute(delete(RunPart).where(RunPart.run_id == run_id))
             return "succeeded"
     except (IntegrityError, _NotRunning):
         return run_status(sessions, run_id)
 
-
-RUN_HANDLERS["sweep"] = _sweep
