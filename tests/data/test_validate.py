@@ -162,3 +162,45 @@ def test_an_uploaded_csv_with_bad_rows_names_each_of_them():
             "2024-01-04,10.5,11,-2,11\n")
     with pytest.raises(CsvPriceError, match=r"(?s)2024-01-03: zero or negative.*2024-01-04"):
         check_prices_csv(io.StringIO(text))
+
+
+def test_a_malformed_csv_lists_every_unparsable_row_with_its_date_and_reason():
+    text = ("date,open,high,low,close,volume\n"
+            "2024-01-02,10,11,9,10.5,100\n"
+            "2024-01-03,10.5,11,10,,120\n"          # line 3: empty close
+            "2024-01-04,11,11.2,10.1,10.2,n/a\n"    # line 4: volume not a number
+            "01/05/2024,11,11.2,10.1,10.2,90\n"     # line 5: not an ISO date
+            "2024-01-08,abc,11.2,10.1,,90\n"        # line 6: two bad cells
+            "2024-01-08,11,11.2,10.1,10.2,90\n")    # line 7: repeated date
+    with pytest.raises(CsvPriceError) as caught:
+        check_prices_csv(io.StringIO(text))
+    assert str(caught.value).splitlines() == [
+        "the uploaded CSV: 5 bad row(s) to fix:",
+        "  2024-01-03 (line 3): close is empty",
+        "  2024-01-04 (line 4): volume 'n/a' is not a number",
+        "  01/05/2024 (line 5): date '01/05/2024' is not an ISO date (YYYY-MM-DD)",
+        "  2024-01-08 (line 6): open 'abc' is not a number; close is empty",
+        "  2024-01-08 (line 7): the date repeats an earlier row; keep one row per date",
+    ]
+
+
+def test_a_csv_with_many_bad_rows_lists_the_first_twenty_and_counts_the_rest():
+    rows = "".join(f"2024-02-{d:02d},10,11,9,x,100\n" for d in range(1, 26))
+    with pytest.raises(CsvPriceError) as caught:
+        check_prices_csv(io.StringIO("date,open,high,low,close,volume\n" + rows))
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "the uploaded CSV: 25 bad row(s) to fix:"
+    assert lines[1] == "  2024-02-01 (line 2): close 'x' is not a number"
+    assert lines[20] == "  2024-02-20 (line 21): close 'x' is not a number"
+    assert lines[21:] == ["  ... and 5 more bad row(s)"]
+
+
+def test_out_of_order_csv_rows_are_each_named():
+    text = ("date,open,high,low,close\n2024-01-03,10,11,9,10\n2024-01-02,10,11,9,10\n"
+            "2024-01-05,10,11,9,10\n2024-01-04,10,11,9,10\n")
+    with pytest.raises(CsvPriceError) as caught:
+        check_prices_csv(io.StringIO(text))
+    message = str(caught.value)
+    assert "2 bad row(s)" in message
+    assert "2024-01-02 (line 3): comes before the line above (2024-01-03)" in message
+    assert "2024-01-04 (line 5): comes before the line above (2024-01-05)" in message
