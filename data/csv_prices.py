@@ -94,7 +94,8 @@ def check_prices_csv(source: str | Path | io.IOBase) -> tuple[pd.DataFrame, Vali
     """Read a user's CSV (see :func:`read_prices_csv`) and run the data layer's checks
     (:mod:`data.validate`) on it, as for bars from a provider.
 
-    Returns the frame (no row dropped) and the report, whose warnings the caller shows the user;
+    Returns the frame (no row dropped, its warnings in ``frame.attrs["warnings"]`` for the
+    engine's results) and the report, whose warnings the caller shows the user;
     rows that cannot be used raise :class:`CsvPriceError` naming every one with its date.
     """
     frame = read_prices_csv(source)
@@ -104,4 +105,4 @@ def check_prices_csv(source: str | Path | io.IOBase) -> tuple[pd.DataFrame, Vali
                                 else "the uploaded CSV")
     except PriceValidationError as exc:
         raise CsvPriceError(str(exc)) from exc
-    return frame, report
+    return report.attach_warnings(frame), report

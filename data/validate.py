@@ -36,6 +36,9 @@ from data.errors import PriceValidationError
 from data.frames import OHLC
 
 DEFAULT_JUMP_RATIO = 1.8
+#: Where a checked frame carries its warnings: ``frame.attrs[WARNINGS_ATTR]``, a list of
+#: ``PriceIssue.to_dict()`` (``engine.prices.frame_warnings`` reads them into results).
+WARNINGS_ATTR = "warnings"
 #: Common split ratios (new shares per old share); reverse splits are their inverses.
 SPLIT_RATIOS = (1.5, 2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0)
 SPLIT_OPEN_TOLERANCE = 0.05  # the open gap matches close / r within 5 %
@@ -85,6 +88,11 @@ class ValidationReport:
         if len(self.issues) > limit:
             lines.append(f"  ... and {len(self.issues) - limit} more")
         return "\n".join(lines)
+
+    def attach_warnings(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Put the warnings on ``frame.attrs[WARNINGS_ATTR]`` (for the engine) and return it."""
+        frame.attrs[WARNINGS_ATTR] = [issue.to_dict() for issue in self.warnings]
+        return frame
 
     def raise_for_errors(self, what: str = "prices") -> None:
         """Raise :class:`PriceValidationError` listing every error-level issue, if any."""
