@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from app.cli_support import echo_warnings
 from engine.options import OptionsError, StressOptions, field_default, parse_options
 from engine.scenarios import StressInputError, select_scenarios
 from engine.stress import describe
@@ -73,6 +74,7 @@ def print_stress(result: Any, as_json: bool) -> None:
     document = result.to_dict()
     if as_json:
         click.echo(json.dumps(document, allow_nan=False))
+        echo_warnings(document.get("warnings", []), err=True)
         return
     spec, meta = document["spec"], document["meta"]
     click.echo(f"{spec['name']} on {spec['symbol']} against buy-and-hold of {spec['benchmark']}"
@@ -91,6 +93,10 @@ def print_stress(result: Any, as_json: bool) -> None:
                    f"{mine['exposure'] * 100:>7.0f}%")
     for s in document["skipped"]:
         click.echo(f"{s['name'][:37]:38}  skipped: {s['reason']}")
+    for s in document["scenarios"]:
+        if s.get("note"):
+            click.echo(f"note, {s['name']}: {s['note']}")
+    echo_warnings(document.get("warnings", []))
     monte_carlo = document["monte_carlo"]
     if monte_carlo:
         click.echo("")

@@ -14,7 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import pandas as pd
 
-from data.csv_prices import CsvPriceError, read_prices_csv
+from data.csv_prices import CsvPriceError, check_prices_csv
 from data.errors import MarketDataError
 from engine.prices import PriceDataError
 from engine.spec import SpecError, StrategySpec, parse_spec
@@ -74,26 +74,41 @@ def load_benchmark(symbol: str) -> pd.DataFrame:
 
 def load_inputs(spec_path: str, prices_path: str | None
                 ) -> tuple[StrategySpec, pd.DataFrame, pd.DataFrame | None]:
-    """The spec, the traded symbol's bars and the benchmark's bars (None when unavailable)."""
+    """The spec, the traded symbol's bars and the benchmark's bars (None when unavailable or
+    when the benchmark is the traded symbol: the engine then uses the traded bars themselves).
+
+    ``--prices`` goes through the data layer's checks (:func:`data.csv_prices.check_prices_csv`)
+    like bars from a provider: unusable rows exit 2 listing each one; warnings (an unadjusted
+    split...) travel with the frame into the result's ``warnings``, which the printers show.
+    With ``--prices`` and ``benchmark == symbol``, the benchmark is the user's own series.
+    """
     spec = load_spec(spec_path)
     if prices_path is None:
         prices = load_symbol(spec.symbol)
     else:
         try:
-            prices = read_prices_csv(prices_path)
+            prices, report = check_prices_csv(prices_path)
         except CsvPriceError as exc:
             fail(str(exc))
+        if report.warnings:
+            click.echo(f"{prices_path}: {len(report.warnings)} suspicious bar(s), kept as they "
+                       "are (listed with the result)", err=True)
     benchmark = None
-    if spec.benchmark != spec.symbol or prices_path is not None:
+    if spec.benchmark != spec.symbol:
         try:
             benchmark = load_benchmark(spec.benchmark)
         except (MarketDataError, ValueError):
-            if spec.benchmark != spec.symbol:
-                click.echo(f"note: no prices for benchmark {spec.benchmark}; "
-                           "benchmark metrics omitted", err=True)
-            else:
-                benchmark = prices
+            click.echo(f"note: no prices for benchmark {spec.benchmark}; "
+                       "benchmark metrics omitted", err=True)
     return spec, prices, benchmark
+
+
+def echo_warnings(warnings: list[dict[str, Any]], err: bool = False) -> None:
+    """One line per result warning: ``warning DATE [SYMBOL] KIND: message``."""
+    for warning in warnings:
+        symbol = f" {warning['symbol']}" if warning.get("symbol") else ""
+        click.echo(f"warning {warning['date']}{symbol} {warning['kind']}: {warning['message']}",
+                   err=err)
 
 
 def run_or_exit(work: Callable[[], T]) -> T:
@@ -132,6 +147,7 @@ def print_backtest(result: Any, as_json: bool) -> None:
     """Print a BacktestResult as contract §3 JSON or as a readable table."""
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
+        echo_warnings(result.warnings, err=True)
         return
     spec, meta = result.spec, result.meta
     click.echo(f"{spec['name']} on {spec['symbol']}: {meta['first_date']} to {meta['last_date']}"
@@ -141,3 +157,6 @@ def print_backtest(result: Any, as_json: bool) -> None:
     for key, label, percent in SUMMARY_ROWS:
         other = _fmt(bench.get(key), percent) if bench else "n/a"
         click.echo(f"{label:26}{_fmt(result.metrics.get(key), percent):>16}{other:>22}")
+    if result.warnings:
+        click.echo("")
+        echo_warnings(result.warnings)

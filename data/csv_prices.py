@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from data.errors import PriceValidationError
@@ -18,13 +19,17 @@ class CsvPriceError(ValueError):
     """The CSV cannot be used as prices; the message names the problem and the fix."""
 
 
+MAX_LISTED_ROWS = 20  # bad rows named in one error message; the rest are counted
+
+
 def read_prices_csv(source: str | Path | io.IOBase) -> pd.DataFrame:
     """Parse a CSV with columns ``date,open,high,low,close[,volume][,adj_close]``.
 
     Column names are matched case-insensitively (``Adj Close`` is accepted as ``adj_close``).
     Returns a frame indexed by ``date`` with float columns. Rows are not reordered or dropped:
-    unsorted or duplicate dates, unparseable dates and non-numeric values raise
-    :class:`CsvPriceError` naming the first offending line.
+    unparseable dates, empty or non-numeric values, repeated and out-of-order dates raise
+    :class:`CsvPriceError` listing EVERY bad row (the first ``MAX_LISTED_ROWS``, then a count),
+    each with its line, its date and the reason.
     """
     name = str(source) if isinstance(source, str | Path) else "the uploaded CSV"
     try:
@@ -42,41 +47,55 @@ def read_prices_csv(source: str | Path | io.IOBase) -> pd.DataFrame:
         )
     if raw.empty:
         raise CsvPriceError(f"{name}: no rows after the header")
-    dates = pd.to_datetime(raw["date"].str.strip(), format="ISO8601", errors="coerce")
-    if dates.isna().any():
-        row = int(dates.isna().to_numpy().argmax())
-        raise CsvPriceError(
-            f"{name}, line {row + 2}: date {raw['date'].iloc[row]!r} is not an ISO date "
-            "(YYYY-MM-DD)"
-        )
+    texts = raw["date"].str.strip()
+    dates = pd.to_datetime(texts, format="ISO8601", errors="coerce")
+    problems: dict[int, list[str]] = {}  # row -> reasons
+
+    def flag(rows: np.ndarray, reason) -> None:
+        for row in rows:
+            problems.setdefault(int(row), []).append(reason(int(row)))
+
+    flag(np.flatnonzero(dates.isna().to_numpy()),
+         lambda r: f"date {raw['date'].iloc[r]!r} is not an ISO date (YYYY-MM-DD)")
     columns = [c for c in (*REQUIRED[1:], *OPTIONAL) if c in raw.columns]
     frame = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
     for column in columns:
-        values = pd.to_numeric(raw[column].str.strip(), errors="coerce").to_numpy()
-        bad = pd.isna(values)
-        if bad.any():
-            row = int(bad.argmax())
-            raise CsvPriceError(
-                f"{name}, line {row + 2}: {column} {raw[column].iloc[row]!r} is not a number"
-            )
-        frame[column] = values.astype("float64")
-    if frame.index.has_duplicates:
-        row = int(frame.index.duplicated().argmax())
-        raise CsvPriceError(f"{name}, line {row + 2}: date {frame.index[row].date()} repeats")
-    if not frame.index.is_monotonic_increasing:
-        row = int((frame.index[1:] < frame.index[:-1]).argmax()) + 1
-        raise CsvPriceError(
-            f"{name}, line {row + 2}: date {frame.index[row].date()} comes before the line "
-            "above it; sort the rows by date, oldest first"
-        )
+        cells = raw[column].str.strip()
+        values = pd.to_numeric(cells, errors="coerce").to_numpy(dtype="float64")
+        flag(np.flatnonzero(np.isnan(values) & (cells == "").to_numpy()),
+             lambda r, c=column: f"{c} is empty")
+        flag(np.flatnonzero(np.isnan(values) & (cells != "").to_numpy()),
+             lambda r, c=column, cells=cells: f"{c} {cells.iloc[r]!r} is not a number")
+        frame[column] = values
+    stamps = frame.index
+    flag(np.flatnonzero(stamps.duplicated() & stamps.notna()),
+         lambda r: "the date repeats an earlier row; keep one row per date")
+    earlier = np.zeros(len(stamps), dtype=bool)
+    earlier[1:] = (stamps[1:] < stamps[:-1])  # NaT compares False
+    flag(np.flatnonzero(earlier),
+         lambda r: f"comes before the line above ({stamps[r - 1].date()}); sort the rows by "
+         "date, oldest first")
+    if problems:
+        raise CsvPriceError(_listing(name, problems, texts))
     return frame
+
+
+def _listing(name: str, problems: dict[int, list[str]], dates: pd.Series) -> str:
+    """``name: N bad row(s)`` and one line per row ``DATE (line L): reason; reason``."""
+    rows = sorted(problems)
+    lines = [f"  {dates.iloc[row] or '(no date)'} (line {row + 2}): {'; '.join(problems[row])}"
+             for row in rows[:MAX_LISTED_ROWS]]
+    if len(rows) > MAX_LISTED_ROWS:
+        lines.append(f"  ... and {len(rows) - MAX_LISTED_ROWS} more bad row(s)")
+    return f"{name}: {len(rows)} bad row(s) to fix:\n" + "\n".join(lines)
 
 
 def check_prices_csv(source: str | Path | io.IOBase) -> tuple[pd.DataFrame, ValidationReport]:
     """Read a user's CSV (see :func:`read_prices_csv`) and run the data layer's checks
     (:mod:`data.validate`) on it, as for bars from a provider.
 
-    Returns the frame (no row dropped) and the report, whose warnings the caller shows the user;
+    Returns the frame (no row dropped, its warnings in ``frame.attrs["warnings"]`` for the
+    engine's results) and the report, whose warnings the caller shows the user;
     rows that cannot be used raise :class:`CsvPriceError` naming every one with its date.
     """
     frame = read_prices_csv(source)
@@ -86,4 +105,4 @@ def check_prices_csv(source: str | Path | io.IOBase) -> tuple[pd.DataFrame, Vali
                                 else "the uploaded CSV")
     except PriceValidationError as exc:
         raise CsvPriceError(str(exc)) from exc
-    return frame, report
+    return report.attach_warnings(frame), report

@@ -16,8 +16,10 @@
 Fetched bars go through :mod:`data.validate`: rows that cannot be used (unsorted, duplicate,
 missing or non-positive prices) stop the load with a :class:`PriceValidationError` listing them;
 warnings (high/low inconsistencies, negative volume, unexplained jumps) are kept, logged and
-returned in ``PriceResult.issues``. :class:`PriceResult` says which source produced the bars and
-where they were served from.
+returned in ``PriceResult.issues`` and in ``frame.attrs["warnings"]`` (the engine copies them
+into its results, see ``engine.prices``); served bars are checked on every request, so a cache
+hit or bars from the database carry them too. :class:`PriceResult` says which source produced
+the bars and where they were served from.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from data.errors import EmptyRangeError
 from data.frames import check_interval, empty_frame, normalize_symbol, to_date
 from data.providers import PriceProvider
 from data.store import PriceStore
-from data.validate import PriceIssue, validate_prices
+from data.validate import WARNINGS_ATTR, PriceIssue, validate_prices
 
 log = logging.getLogger(__name__)
 EARLIEST = dt.date(1970, 1, 2)
@@ -130,10 +132,13 @@ class PriceService:
 
         value, hit = self.cache.get_or_load(key, load, ttl)
         frame = value.frame.copy()
-        frame.attrs = {"source": value.source}
         served_from = "cache" if hit or not loaded else loaded["served_from"]
-        return PriceResult(symbol, interval, frame, value.source, served_from,
-                           tuple(loaded.get("issues", ())))
+        # The served bars are checked whichever way they came (a cache hit or stored bars
+        # included): their warnings travel with the frame, for the engine to report.
+        issues = tuple(validate_prices(frame).warnings) if not frame.empty else ()
+        frame.attrs = {"source": value.source,
+                       WARNINGS_ATTR: [issue.to_dict() for issue in issues]}
+        return PriceResult(symbol, interval, frame, value.source, served_from, issues)
 
     def ingest(self, symbol: str, start: Any = None, end: Any = None, interval: str = "1d",
                provider: PriceProvider | None = None) -> IngestSummary:

@@ -9,6 +9,19 @@ holding the benchmark over the same bars (``engine.metrics``).
 Buy-and-hold benchmark convention: all-in at the open of the window's first bar, paying the
 spec's fees and slippage (units follow ``spec.fractional``), held to the end and valued at each
 close, like an open strategy position (no exit fee at the end of the data).
+
+Benchmark bars missing on traded dates are never filled silently (:func:`benchmark_closes`):
+
+- none on the first traded date: a :class:`PriceDataError`;
+- a hole inside the benchmark's data (a day its market was closed, a gap in the feed): its last
+  close is carried over the missing dates, which are listed in a ``benchmark_missing_bars``
+  warning; beta and alpha skip those dates and the day after each (a multi-day move);
+- traded dates after the benchmark's last bar: no value there (``benchmark_equity`` null),
+  ``benchmark_metrics`` null (a buy-and-hold over a shorter period is not comparable), beta and
+  alpha from the dates both cover, and a ``benchmark_missing_bars`` warning that says so.
+
+``warnings`` in the result lists these and the data layer's warnings on the prices
+(``engine.prices.frame_warnings``, e.g. an unadjusted split), each with its date.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from engine.metrics import compute_metrics, period_returns
-from engine.prices import PriceDataError, price_arrays
+from engine.prices import PriceDataError, frame_warnings, price_arrays
 from engine.signals import IndicatorCache, evaluate_rules
 from engine.simulate import EXIT_REASONS, SimConfig, SimResult, simulate
 from engine.spec import StrategySpec, parse_spec
@@ -48,6 +61,7 @@ class BacktestResult:
     cash: np.ndarray
     benchmark_equity: np.ndarray | None
     meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @cached_property
     def equity(self) -> pd.DataFrame:
@@ -65,7 +79,7 @@ class BacktestResult:
         equity = self.equity_curve.tolist()
         position = self.position.tolist()
         benchmark = ([None] * len(days) if self.benchmark_equity is None
-                     else self.benchmark_equity.tolist())
+                     else [None if math.isnan(b) else b for b in self.benchmark_equity.tolist()])
         rows = [
             {"date": d, "equity": e, "position": p, "benchmark_equity": b}
             for d, e, p, b in zip(days, equity, position, benchmark, strict=True)
@@ -77,6 +91,7 @@ class BacktestResult:
             "trades": self.trades,
             "equity": rows,
             "meta": self.meta,
+            "warnings": self.warnings,
         }
 
 
@@ -155,14 +170,25 @@ def run_backtest(
     config = sim_config(normalised)
     result = simulate(traded.open, traded.high, traded.low, traded.close, entries, exits, config)
 
+    warnings = (frame_warnings(prices, symbol, end)
+                + frame_warnings(benchmark_prices, normalised["benchmark"], end))
+    benchmark_returns = None
+    complete = True
     if benchmark_prices is None and normalised["benchmark"] == symbol:
         holding = buy_and_hold_equity(traded.open[0], traded.close, config)
     else:
-        holding = _benchmark_equity(normalised, pd.DatetimeIndex(traded.dates), None,
+        holding = benchmark_holding(normalised, pd.DatetimeIndex(traded.dates), None,
                                     benchmark_prices, adjust)
+        if holding is not None:
+            holding, skip, coverage = holding
+            warnings += coverage
+            complete = not np.isnan(holding[0]).any()
+            benchmark_returns = period_returns(np.nan_to_num(holding[0], nan=1.0),
+                                               config.initial_cash)
+            benchmark_returns[skip] = np.nan  # dropped from beta and alpha
     benchmark_equity = None if holding is None else holding[0]
-    benchmark_returns = (None if benchmark_equity is None
-                         else period_returns(benchmark_equity, config.initial_cash))
+    if holding is not None and benchmark_returns is None:
+        benchmark_returns = period_returns(benchmark_equity, config.initial_cash)
     dates = traded.dates
     metrics = compute_metrics(
         result.equity, dates, config.initial_cash, positions=result.position,
@@ -171,7 +197,7 @@ def run_backtest(
     )
     metrics["total_fees"] = float(result.total_fees)
     benchmark_metrics = None
-    if holding is not None:
+    if holding is not None and complete:
         benchmark_metrics = _buy_and_hold_metrics(holding, dates, config, risk_free)
     meta = {
         "bars": len(dates),
@@ -184,7 +210,7 @@ def run_backtest(
     }
     return BacktestResult(normalised, metrics, benchmark_metrics, trade_records(result, dates),
                           dates, result.equity, result.position, result.cash, benchmark_equity,
-                          meta)
+                          meta, warnings)
 
 
 def _day(value: np.datetime64) -> str:
@@ -219,12 +245,33 @@ def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
     ]
 
 
+MAX_LISTED_DATES = 20  # missing dates listed in one warning; the rest are counted
+
+
 def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
                       bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
                       adjust: bool) -> tuple[np.ndarray, float, float, float] | None:
-    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data);
-    see :func:`buy_and_hold_equity` for the tuple. ``traded`` is the traded bars (or their
-    dates); ``bars`` the traded symbol's prepared bars, used when the benchmark is the symbol."""
+    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data), as
+    :func:`buy_and_hold_equity` gives it; NaN on dates after the benchmark's data (see
+    :func:`benchmark_holding`, which also says which dates are missing)."""
+    found = benchmark_holding(spec, traded, bars, benchmark_prices, adjust)
+    return None if found is None else found[0]
+
+
+def benchmark_holding(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
+                      bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
+                      adjust: bool
+                      ) -> tuple[tuple[np.ndarray, float, float, float], np.ndarray,
+                                 list[dict[str, Any]]] | None:
+    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data), with
+    the missing-bar policy of the module docstring.
+
+    Returns ``(holding, skip, warnings)``: ``holding`` as :func:`buy_and_hold_equity` gives it
+    (equity NaN on dates after the benchmark's data), ``skip`` the bars whose benchmark return
+    beta and alpha must not use, ``warnings`` the ``benchmark_missing_bars`` entries. ``traded``
+    is the traded bars (or their dates); ``bars`` the traded symbol's prepared bars, used when
+    the benchmark is the symbol.
+    """
     dates = traded if isinstance(traded, pd.DatetimeIndex) else traded.index
     if dates.tz is not None:  # compare wall-clock dates, as price_arrays does
         dates = dates.tz_localize(None)
@@ -237,15 +284,58 @@ def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIn
                                    what=f"benchmark prices of {spec['benchmark']}")
     if benchmark.index.tz is not None:
         benchmark = benchmark.tz_localize(None)
-    aligned = benchmark[["open", "close"]].reindex(dates).ffill()
-    if aligned.isna().to_numpy().any():
+    first_open, closes, skip, warnings = benchmark_closes(benchmark, dates, spec["benchmark"])
+    return buy_and_hold_equity(first_open, closes, sim_config(spec)), skip, warnings
+
+
+def benchmark_closes(benchmark: pd.DataFrame, dates: pd.DatetimeIndex, name: str
+                     ) -> tuple[float, np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """The benchmark's first open and its closes on ``dates``, never silently filled.
+
+    Returns ``(first_open, closes, skip, warnings)``: holes inside the benchmark's data carry
+    the last close (listed in a warning); dates after its last bar are NaN (another warning);
+    ``skip`` marks the bars whose close-to-close return is not a one-bar return (a hole, the bar
+    after it, dates without data). Raises :class:`PriceDataError` without a bar on ``dates[0]``.
+    """
+    aligned = benchmark[["open", "close"]].reindex(dates)
+    closes = aligned["close"].to_numpy(dtype="float64", copy=True)
+    if np.isnan(closes[0]) or np.isnan(aligned["open"].iloc[0]):
         covered = f"{benchmark.index[0].date()} to {benchmark.index[-1].date()}"
         raise PriceDataError(
-            f"benchmark {spec['benchmark']} has no prices on {dates[0].date()}: its data "
+            f"benchmark {name} has no prices on {dates[0].date()}: its data "
             f"covers {covered}; choose a later start or another benchmark"
         )
-    return buy_and_hold_equity(aligned["open"].iloc[0], aligned["close"].to_numpy(),
-                               sim_config(spec))
+    missing = np.isnan(closes)
+    after_data = np.asarray(dates > benchmark.index[-1])
+    holes = missing & ~after_data
+    warnings = []
+    if holes.any():
+        warnings.append(_missing_bars_warning(
+            name, dates[holes],
+            "its last close is carried over them (a 0 % day each) and beta and alpha skip "
+            "them and the day after"))
+        closes = pd.Series(closes).ffill().to_numpy(copy=True)
+        closes[after_data] = np.nan
+    if after_data.any():
+        warnings.append(_missing_bars_warning(
+            name, dates[after_data],
+            f"its data ends on {benchmark.index[-1].date()}, before the strategy's last date "
+            f"{dates[-1].date()}: buy-and-hold metrics are omitted rather than held flat, and "
+            "beta and alpha use only the dates both cover"))
+    skip = missing.copy()
+    skip[1:] |= missing[:-1]
+    return float(aligned["open"].iloc[0]), closes, skip, warnings
+
+
+def _missing_bars_warning(name: str, missing: pd.DatetimeIndex, consequence: str
+                          ) -> dict[str, Any]:
+    days = [d.strftime("%Y-%m-%d") for d in missing]
+    listed = ", ".join(days[:MAX_LISTED_DATES])
+    more = f" and {len(days) - MAX_LISTED_DATES} more" if len(days) > MAX_LISTED_DATES else ""
+    return {"date": days[0], "dates": days[:MAX_LISTED_DATES], "count": len(days),
+            "kind": "benchmark_missing_bars", "symbol": name,
+            "message": f"benchmark {name} has no bars on {len(days)} traded date(s): "
+                       f"{listed}{more}; {consequence}"}
 
 
 def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig

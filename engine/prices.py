@@ -8,21 +8,42 @@ multiplied by ``k_t`` and volume divided by it, so intraday ratios (open/close, 
 traded value are preserved, and the adjusted close equals ``adj_close``. Returns computed from
 adjusted prices include dividends and are free of split jumps. Without ``adj_close`` the bars
 are used as they are.
+
+Data warnings
+-------------
+The data layer checks every frame it hands out (``data.validate``: suspicious bars such as an
+unadjusted split) and lists what it found in ``frame.attrs["warnings"]``: dicts with ``date``
+(ISO), ``kind`` and ``message``. The engine copies them into its results
+(:func:`frame_warnings`), so a warning reaches the user whichever way the prices came in.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 OHLC = ("open", "high", "low", "close")
 OHLCV = (*OHLC, "volume")
+WARNINGS_ATTR = "warnings"
 
 
 class PriceDataError(ValueError):
     """Prices the engine cannot use; the message says what is wrong and how to fix it."""
+
+
+def frame_warnings(prices: pd.DataFrame | None, symbol: str, until: str | None = None
+                   ) -> list[dict[str, Any]]:
+    """The data warnings of ``prices`` (see the module docstring) as result entries
+    ``{"date", "kind", "message", "symbol"}``, those dated after ``until`` (ISO) left out."""
+    if prices is None:
+        return []
+    found = prices.attrs.get(WARNINGS_ATTR) or []
+    return [{"date": str(w["date"]), "kind": str(w["kind"]), "message": str(w["message"]),
+             "symbol": symbol}
+            for w in found if until is None or str(w["date"]) <= until]
 
 
 def adjusted_ohlc(prices: pd.DataFrame) -> pd.DataFrame:

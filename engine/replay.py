@@ -14,6 +14,10 @@ date) and the bars up to the close of ``end``. Everything is measured from the b
   inside a window they equal those of a full-history backtest on the same dates.
 - The benchmark is buy-and-hold of ``spec.benchmark`` held through the window, without costs:
   its return is the market's move from the base close to the last close (0 trades, exposure 1).
+  Its bars are never filled silently: without a bar on the base date, or with data ending
+  before the window's end, the scenario has no benchmark numbers (``benchmark: null``) and a
+  ``note`` says why; a hole inside its data carries the last close and the ``note`` lists the
+  dates; days to recover look no further than its last bar.
 - ``return`` = ``E_end / E_base - 1``; ``max_drawdown`` with ``E_base`` as the first peak;
   ``worst_day`` = the lowest close-to-close return inside the window; ``num_trades`` = positions
   opened inside the window; ``exposure`` = share of the window's bars (base excluded) holding a
@@ -195,11 +199,36 @@ def _outcome(header: dict[str, Any], dates: pd.DatetimeIndex, size: int,
     }
 
 
-def _aligned_closes(benchmark: pd.DataFrame | None, dates: pd.DatetimeIndex) -> np.ndarray | None:
+MAX_LISTED_DATES = 10  # missing benchmark dates named in a scenario's note
+
+
+def _aligned_closes(benchmark: pd.DataFrame | None, dates: pd.DatetimeIndex, size: int,
+                    name: str) -> tuple[np.ndarray | None, str | None]:
+    """The benchmark's closes on ``dates`` (a window of ``size`` bars and its continuation),
+    never silently filled: ``(closes, note)``.
+
+    No numbers (None) when the benchmark has no bar on the base date or its data ends before
+    the window does; the continuation (used for days to recover) stops at its last bar; a hole
+    inside its data carries the last close, and ``note`` lists the dates.
+    """
     if benchmark is None:
-        return None
-    closes = benchmark["close"].reindex(dates).ffill()
-    return None if closes.isna().any() else closes.to_numpy()
+        return None, None
+    closes = benchmark["close"].reindex(dates)
+    kept = closes[np.asarray(dates <= benchmark.index[-1])]
+    if len(kept) < size:
+        return None, (f"benchmark {name} has no prices after {benchmark.index[-1].date()}, "
+                      f"before the window's end {dates[size - 1].date()}")
+    if np.isnan(kept.iloc[0]):
+        return None, f"benchmark {name} has no prices on {dates[0].date()}"
+    holes = kept.index[kept.isna().to_numpy()]
+    note = None
+    if len(holes):
+        listed = ", ".join(d.strftime("%Y-%m-%d") for d in holes[:MAX_LISTED_DATES])
+        more = f" and {len(holes) - MAX_LISTED_DATES} more" if len(holes) > MAX_LISTED_DATES \
+            else ""
+        note = (f"benchmark {name} has no bars on {len(holes)} date(s): {listed}{more}; its "
+                "last close is carried over them")
+    return kept.ffill().to_numpy(), note
 
 
 def replay_window(run: WindowRunner, scenario: Scenario,
@@ -216,10 +245,11 @@ def replay_window(run: WindowRunner, scenario: Scenario,
         "warmup_bars": base}
     strategy = run.from_base(run.bars, run.entries, run.exits, base)
     dates = run.bars.index[base:]
-    closes = _aligned_closes(benchmark, dates)
-    if benchmark is not None and closes is None:
-        header["note"] = f"benchmark {run.spec['benchmark']} has no prices on {dates[0].date()}"
-    return _outcome(header, dates, last - base + 1, strategy, closes)
+    size = last - base + 1
+    closes, note = _aligned_closes(benchmark, dates, size, run.spec["benchmark"])
+    if note:
+        header["note"] = note
+    return _outcome(header, dates, size, strategy, closes)
 
 
 def transplant_window(run: WindowRunner, scenario: Scenario, now: pd.DataFrame,
@@ -257,5 +287,7 @@ def transplant_window(run: WindowRunner, scenario: Scenario, now: pd.DataFrame,
                         f"{now.index[-1].date()}: {how}."),
         "scenario_id": scenario.id, "path_source": origin, "beta": scale,
     }
-    market = _aligned_closes(benchmark, window.index)
+    market, note = _aligned_closes(benchmark, window.index, len(window), benchmark_symbol)
+    if note:
+        header["note"] = note
     return _outcome(header, frame.index[len(now) - 1:], len(window), strategy, market)

@@ -2,10 +2,17 @@
 
 A scenario is a window of trading days ``[start, end]`` (ISO dates). Every number reported for
 it runs from the CLOSE of ``start`` to the CLOSE of ``end`` (contract §3b): ``start`` is the
-base, so the library dates each crisis from the close it fell from (the index's last high
-before the fall) to the close of its low, unless said otherwise. The dates are trading days of
-the US equity market; ``tests/engine/test_scenarios.py`` checks each window against the bundled
-S&P 500 (``GSPC``) and SPY data.
+base, so the library dates each crisis by one rule, on the S&P 500's daily closes, unless its
+description says otherwise:
+
+- ``start`` is the prior closing high, the close the index fell from: the highest close of the
+  window and of the week (5 trading days) before it;
+- ``end`` is the closing low: the lowest close from ``start`` until the index first closes back
+  at or above the ``start`` close.
+
+The dates are trading days of the US equity market; ``tests/engine/test_scenarios.py``
+re-derives every window by its rule from the bundled S&P 500 (``GSPC``) data and checks that
+the dates are trading days in the SPY data too.
 
 Ids are stable (contract §3b): results, bookmarks and the ``--scenarios`` option use them.
 """
@@ -83,11 +90,11 @@ LIBRARY: dict[str, Scenario] = {s.id: s for s in (
              "with the euro-area debt crisis.",
              f"S&P rating action of 2011-08-05; {_SPX}: 1345.02 on 2011-07-22, 1099.23 on "
              "2011-10-03"),
-    Scenario("china_deval_2015", "2015 China devaluation", "2015-08-17", "2015-08-25",
+    Scenario("china_deval_2015", "2015 China devaluation", "2015-08-10", "2015-08-25",
              "After the People's Bank of China devalued the yuan (2015-08-11), global equities "
              "sold off; the Dow opened 1,000 points down on 2015-08-24.",
-             f"PBoC statement on the RMB central parity of 2015-08-11; {_SPX}: 2102.44 on "
-             "2015-08-17, 1867.61 on 2015-08-25"),
+             f"PBoC statement on the RMB central parity of 2015-08-11; {_SPX}: 2104.18 on "
+             "2015-08-10, 1867.61 on 2015-08-25"),
     Scenario("volmageddon_2018", "2018 Volmageddon", "2018-01-26", "2018-02-08",
              "The VIX doubled on 2018-02-05 and short-volatility products collapsed (XIV was "
              "terminated); the S&P 500 fell 10 % in two weeks.",
@@ -110,11 +117,13 @@ LIBRARY: dict[str, Scenario] = {s.id: s for s in (
              "bonds fell together.",
              f"FOMC statements of 2022; {_SPX}: record 4796.56 on 2022-01-03, 3577.03 on "
              "2022-10-12"),
-    Scenario("bank_stress_2023", "2023 regional bank stress", "2023-03-08", "2023-03-17",
-             "Silicon Valley Bank (2023-03-10) and Signature Bank failed; regional bank stocks "
-             "crashed while the index dipped.",
+    Scenario("bank_stress_2023", "2023 regional bank stress", "2023-03-06", "2023-03-13",
+             "After the Fed chair's hawkish testimony (2023-03-07), Silicon Valley Bank "
+             "(2023-03-10) and Signature Bank failed; regional bank stocks crashed while the "
+             "index dipped.",
              "Federal Reserve Board, 'Review of the Federal Reserve's Supervision and Regulation "
-             f"of Silicon Valley Bank' (2023-04-28); {_SPX}: 3992.01 on 2023-03-08"),
+             f"of Silicon Valley Bank' (2023-04-28); {_SPX}: 4048.42 on 2023-03-06, 3855.76 on "
+             "2023-03-13"),
 )}
 
 

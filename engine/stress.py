@@ -31,7 +31,7 @@ import pandas as pd
 from engine.backtest import prepare_prices, sim_config, window_slice
 from engine.metrics import beta_alpha
 from engine.montecarlo import check_monte_carlo_options, run_monte_carlo
-from engine.prices import PriceDataError
+from engine.prices import PriceDataError, frame_warnings
 from engine.replay import WindowRunner, replay_window, transplant_window
 from engine.scenarios import (
     Scenario,
@@ -50,18 +50,20 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class StressResult:
-    """Outcome of :func:`run_stress`; :meth:`to_dict` is contract §3b (plus ``skipped`` and
-    ``meta``)."""
+    """Outcome of :func:`run_stress`; :meth:`to_dict` is contract §3b (plus ``skipped``,
+    ``meta`` and ``warnings``: the data layer's warnings on the prices, each with its date, see
+    ``engine.prices.frame_warnings``)."""
 
     spec: dict[str, Any]
     scenarios: list[dict[str, Any]]
     monte_carlo: dict[str, Any] | None
     skipped: list[dict[str, Any]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "scenarios": self.scenarios, "monte_carlo": self.monte_carlo,
-                "skipped": self.skipped, "meta": self.meta}
+                "skipped": self.skipped, "meta": self.meta, "warnings": self.warnings}
 
 
 def run_stress(
@@ -164,7 +166,9 @@ def run_stress(
             "entry": entry, "transplant_source": transplant_source,
             "beta": beta, "history_end": now.index[-1].strftime("%Y-%m-%d"),
             "benchmark_available": benchmark is not None}
-    return StressResult(normalised, results, monte_carlo, skipped, meta)
+    warnings = (frame_warnings(prices, symbol)
+                + frame_warnings(benchmark_prices, benchmark_symbol))
+    return StressResult(normalised, results, monte_carlo, skipped, meta, warnings)
 
 
 def _benchmark_bars(spec: dict[str, Any], bars: pd.DataFrame,

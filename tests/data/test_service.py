@@ -134,6 +134,23 @@ def test_suspicious_rows_are_kept_and_reported_with_the_result(store):
     assert len(result.frame) == 253
 
 
+def test_warnings_travel_with_the_frame_on_every_request_cache_hits_included(store):
+    class Suspicious(FakeProvider):
+        def fetch(self, *args, **kwargs):
+            frame = super().fetch(*args, **kwargs)
+            frame.loc["2020-03-16", "volume"] = -1.0
+            return frame
+
+    prices = service(Suspicious(), store)
+    first = prices.get_prices("SPY", "2020-01-01", "2020-12-31")
+    again = prices.get_prices("SPY", "2020-01-01", "2020-12-31")
+    assert again.served_from == "cache"
+    for result in (first, again):
+        assert [(i.date, i.kind) for i in result.issues] == [("2020-03-16", "negative_volume")]
+        assert [(w["date"], w["kind"]) for w in result.frame.attrs["warnings"]] == [
+            ("2020-03-16", "negative_volume")]
+
+
 @pytest.mark.pg
 @pytest.mark.redis
 def test_server_mode_20_concurrent_requests_make_one_provider_call(pg_engine, redis_url):

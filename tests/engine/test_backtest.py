@@ -198,3 +198,74 @@ def test_bad_adjusted_closes_are_reported_with_their_date(spy):
     with pytest.raises(PriceDataError, match="adj_close .*first on 2012-06-01"):
         run_backtest(rsi_spec(), broken)
     assert run_backtest(rsi_spec(), broken, adjust=False).meta["price_basis"] == "as given"
+
+
+# --- a benchmark that does not cover every traded date (issue 12, item 2) --------------------
+
+
+def hold_spec(**overrides) -> dict:
+    """Buy on the first bar and never sell: the strategy is buy-and-hold of its own symbol."""
+    return sma_cross_spec(
+        name="hold", symbol="AAPL", benchmark="SPY", start="2024-01-02", end=None,
+        entry={"all": [{"left": {"field": "close"}, "op": ">", "right": 0}]},
+        exit={"all": [{"left": {"field": "close"}, "op": "<", "right": 0}]},
+        fill="close", fees_bps=0, slippage_bps=0, **overrides)
+
+
+def test_a_benchmark_ending_before_the_prices_is_not_held_flat(spy):
+    aapl = load_bundled("AAPL", "2023-06-01")  # runs to 2025-10-08; SPY stops on 2024-11-08
+    result = run_backtest(hold_spec(), aapl, spy)
+    after = aapl.loc["2024-11-09":].index
+    # no buy-and-hold over a shorter period passed off as the same period
+    assert result.benchmark_metrics is None
+    rows = result.to_dict()["equity"]
+    assert rows[-1]["benchmark_equity"] is None
+    assert sum(row["benchmark_equity"] is None for row in rows) == len(after)
+    warning = next(w for w in result.warnings if w["kind"] == "benchmark_missing_bars")
+    assert warning["date"] == "2024-11-11" and warning["count"] == len(after)
+    assert len(warning["dates"]) == 20
+    assert "its data ends on 2024-11-08" in warning["message"]
+    assert f"and {len(after) - 20} more" in warning["message"]
+    # beta and alpha from the dates both cover: those of the run that stops with the benchmark
+    covered = run_backtest(hold_spec(), aapl.loc[:"2024-11-08"], spy)
+    assert result.metrics["beta"] == pytest.approx(covered.metrics["beta"], rel=1e-12)
+    assert result.metrics["alpha"] == pytest.approx(covered.metrics["alpha"], rel=1e-12)
+    # ... which is AAPL's beta to SPY on close-to-close returns over those dates (the strategy
+    # holds AAPL from the first close; its first-bar return is 0, the benchmark's close/open - 1)
+    days = slice("2024-01-02", "2024-11-08")
+    mine = aapl["close"].loc[days].pct_change().fillna(0.0)
+    market = adjusted_ohlc(spy).loc[days]
+    market_moves = market["close"].pct_change()
+    market_moves.iloc[0] = market["close"].iloc[0] / market["open"].iloc[0] - 1
+    assert result.metrics["beta"] == pytest.approx(mine.cov(market_moves) / market_moves.var(),
+                                                   rel=1e-9)
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_benchmark_holes_inside_its_data_are_carried_visibly_and_listed(spy):
+    holes = ["2024-03-05", "2024-03-06", "2024-07-10"]
+    gappy = spy.drop(index=pd.DatetimeIndex(holes))
+    aapl = load_bundled("AAPL", "2023-06-01", "2024-11-08")
+    result = run_backtest(hold_spec(), aapl, gappy)
+    warning = next(w for w in result.warnings if w["kind"] == "benchmark_missing_bars")
+    assert warning["dates"] == holes and warning["count"] == 3
+    assert "2024-03-05, 2024-03-06, 2024-07-10" in warning["message"]
+    equity = result.equity["benchmark_equity"]
+    assert equity.loc["2024-03-06"] == equity.loc["2024-03-04"]  # the carried close, visible
+    assert result.benchmark_metrics["final_equity"] == pytest.approx(
+        run_backtest(hold_spec(), aapl, spy).benchmark_metrics["final_equity"], rel=1e-12)
+
+
+def test_a_complete_benchmark_gives_no_warning(spy):
+    result = run_backtest(hold_spec(), load_bundled("AAPL", "2023-06-01", "2024-11-08"), spy)
+    assert result.warnings == [] and result.to_dict()["warnings"] == []
+
+
+def test_data_warnings_on_the_frame_reach_the_result(spy):
+    prices = spy.copy()
+    prices.attrs["warnings"] = [
+        {"date": "2015-03-02", "kind": "unadjusted_split", "message": "like a 2:1 split"},
+        {"date": "2024-01-05", "kind": "unexplained_jump", "message": "after the end"}]
+    result = run_backtest(sma_cross_spec(), prices)
+    assert result.to_dict()["warnings"] == [{"date": "2015-03-02", "kind": "unadjusted_split",
+                                             "message": "like a 2:1 split", "symbol": "SPY"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -22,8 +23,8 @@ from engine.scenarios import (
 CONTRACT_IDS = ["gfc_2008", "flash_crash_2010", "us_downgrade_2011", "china_deval_2015",
                 "volmageddon_2018", "q4_selloff_2018", "covid_crash_2020", "covid_recovery_2020",
                 "inflation_bear_2022", "bank_stress_2023"]
-FALLS = ["gfc_2008", "flash_crash_2010", "us_downgrade_2011", "china_deval_2015",
-         "volmageddon_2018", "q4_selloff_2018", "covid_crash_2020", "inflation_bear_2022"]
+FALLS = ["gfc_2008", "us_downgrade_2011", "china_deval_2015", "volmageddon_2018",
+         "q4_selloff_2018", "covid_crash_2020", "inflation_bear_2022", "bank_stress_2023"]
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +42,13 @@ def test_issue_dates_are_kept():
     dates = {i: (LIBRARY[i].start, LIBRARY[i].end) for i in CONTRACT_IDS}
     assert dates["gfc_2008"] == ("2007-10-09", "2009-03-09")
     assert dates["us_downgrade_2011"] == ("2011-07-22", "2011-10-03")
-    assert dates["china_deval_2015"] == ("2015-08-17", "2015-08-25")
+    assert dates["china_deval_2015"] == ("2015-08-10", "2015-08-25")  # 08-10 closed higher
     assert dates["volmageddon_2018"] == ("2018-01-26", "2018-02-08")
     assert dates["q4_selloff_2018"] == ("2018-09-20", "2018-12-24")
     assert dates["covid_crash_2020"] == ("2020-02-19", "2020-03-23")
     assert dates["covid_recovery_2020"] == ("2020-03-23", "2020-08-18")
     assert dates["inflation_bear_2022"] == ("2022-01-03", "2022-10-12")
-    assert dates["bank_stress_2023"] == ("2023-03-08", "2023-03-17")
+    assert dates["bank_stress_2023"] == ("2023-03-06", "2023-03-13")  # issue 12, item 8
     start, end = dates["flash_crash_2010"]
     assert start < "2010-05-06" < end  # the crash day with its surrounding weeks
 
@@ -69,29 +70,61 @@ def test_every_window_starts_and_ends_on_a_trading_day(symbol):
         assert pd.Timestamp(scenario.end) in index, (scenario.id, scenario.end)
 
 
+HIGH_LOOKBACK_BARS = 5  # "prior": the highest close of the week (5 trading days) before it
+
+
+def prior_closing_high(close: pd.Series, day: str) -> pd.Timestamp:
+    """The highest close among ``day`` and the ``HIGH_LOOKBACK_BARS`` trading days before it
+    (``day`` itself when it is the high, so a correct start re-derives to itself)."""
+    at = close.index.get_loc(pd.Timestamp(day))
+    return close.iloc[max(at - HIGH_LOOKBACK_BARS, 0):at + 1].idxmax()
+
+
+def closing_low(close: pd.Series, high: pd.Timestamp) -> pd.Timestamp:
+    """The lowest close of the fall from ``high``: from ``high`` until the index first closes
+    back at or above it (or the end of the data)."""
+    at = close.index.get_loc(high)
+    back = np.flatnonzero(close.iloc[at + 1:].to_numpy() >= close.iloc[at])
+    stop = at + 1 + int(back[0]) if back.size else len(close)
+    return close.iloc[at:stop].idxmin()
+
+
+def day(stamp: pd.Timestamp) -> str:
+    return stamp.strftime("%Y-%m-%d")
+
+
 @pytest.mark.parametrize("scenario_id", FALLS)
-def test_a_fall_runs_from_the_index_high_to_its_low(gspc, scenario_id):
+def test_a_fall_runs_from_the_prior_closing_high_to_the_closing_low(gspc, scenario_id):
+    # The library's rule re-derived from the index itself: start = the highest close of the
+    # week before the stated start, end = the lowest close before the index regains that high.
     scenario = LIBRARY[scenario_id]
-    window = gspc.loc[scenario.start:scenario.end]
-    assert window.idxmax() == pd.Timestamp(scenario.start)
-    assert window.idxmin() == pd.Timestamp(scenario.end)
-    assert window.iloc[-1] / window.iloc[0] - 1 < -0.10  # a real fall, more than 10 %
+    high = prior_closing_high(gspc, scenario.start)
+    low = closing_low(gspc, high)
+    assert (scenario.start, scenario.end) == (day(high), day(low))
+    assert gspc.loc[low] / gspc.loc[high] - 1 < -0.03  # a real fall
+
+
+def test_the_flash_crash_runs_from_the_high_two_weeks_before_to_the_low_two_weeks_after(gspc):
+    # Its stated rule: the highest close of the 10 trading days before 2010-05-06 and the lowest
+    # close of the 10 trading days after it (the fall went on into July, for other reasons).
+    scenario = LIBRARY["flash_crash_2010"]
+    crash = gspc.index.get_loc(pd.Timestamp("2010-05-06"))
+    assert scenario.start == day(gspc.iloc[crash - 10:crash].idxmax())
+    assert scenario.end == day(gspc.iloc[crash + 1:crash + 11].idxmin())
 
 
 def test_the_recovery_runs_from_the_crash_low_to_the_first_new_record(gspc):
     crash, recovery = LIBRARY["covid_crash_2020"], LIBRARY["covid_recovery_2020"]
     assert recovery.start == crash.end
-    window = gspc.loc[recovery.start:recovery.end]
-    assert window.idxmin() == pd.Timestamp(recovery.start)
-    assert window.iloc[-1] > gspc.loc[crash.start]  # back above the February record
-    assert (gspc.loc[crash.start:recovery.end].iloc[:-1] <= gspc.loc[crash.start]).all()
+    record = gspc.loc[:crash.end].max()
+    after = gspc.loc[crash.end:]
+    assert recovery.end == day(after[after > record].index[0])
 
 
-def test_bank_stress_starts_at_the_high_before_the_svb_failure(gspc):
+def test_bank_stress_runs_over_the_svb_failure(gspc):
     scenario = LIBRARY["bank_stress_2023"]
-    window = gspc.loc[scenario.start:scenario.end]
-    assert window.idxmax() == pd.Timestamp(scenario.start)
-    assert window.min() < window.iloc[0] * 0.98
+    assert scenario.start < "2023-03-10" <= scenario.end  # SVB was closed on 2023-03-10
+    assert day(gspc.loc["2023-03-01":"2023-03-31"].idxmin()) == scenario.end
 
 
 def test_index_levels_quoted_in_the_sources_match_the_data(gspc):

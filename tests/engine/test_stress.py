@@ -315,3 +315,41 @@ def test_the_plain_words_summary_counts_crises_and_names_the_worst():
         "in 20 does worse than −18.0 %; 12.3 % of the paths lose more than 10 %.",
         "Not covered by the data: 2008 global financial crisis.",
     ]
+
+
+# --- a benchmark that does not cover the window (issue 12, item 2) ---------------------------
+
+
+def test_a_window_after_the_benchmark_s_data_has_no_benchmark_numbers(spy):
+    aapl = load_bundled("AAPL")  # runs to 2025-10-08; SPY stops on 2024-11-08
+    late = {"id": "late", "start": "2025-02-19", "end": "2025-04-08"}
+    mine = spec(symbol="AAPL", benchmark="SPY", start="2024-01-02", end="2024-11-08")
+    document = run_stress(mine, aapl, spy, scenarios=[], custom_scenarios=[late],
+                          transplants=[], paths=0).to_dict()
+    (window,) = document["scenarios"]
+    assert window["benchmark"] is None  # not a flat line at SPY's last close
+    assert all(row["benchmark"] is None for row in window["equity"])
+    assert window["note"] == ("benchmark SPY has no prices after 2024-11-08, before the "
+                              "window's end 2025-04-08")
+    json.dumps(document, allow_nan=False)
+
+
+def test_benchmark_holes_inside_a_window_are_carried_and_named(spy):
+    gappy = spy.drop(index=pd.DatetimeIndex(["2020-03-09", "2020-03-16"]))
+    document = run_stress(spec(symbol="QQQ", benchmark="SPY"), load_bundled("QQQ"), gappy,
+                          scenarios=["covid_crash_2020"], transplants=[], paths=0).to_dict()
+    (window,) = document["scenarios"]
+    assert "no bars on 2 date(s): 2020-03-09, 2020-03-16" in window["note"]
+    market = {row["date"]: row["benchmark"] for row in window["equity"]}
+    assert market["2020-03-09"] == market["2020-03-06"]  # carried, and said so
+    assert window["benchmark"]["return"] == pytest.approx(
+        spy["adj_close"].loc["2020-03-23"] / spy["adj_close"].loc["2020-02-19"] - 1, rel=1e-12)
+
+
+def test_data_warnings_on_the_prices_reach_the_stress_result(spy):
+    prices = spy.copy()
+    prices.attrs["warnings"] = [{"date": "2015-03-02", "kind": "unadjusted_split",
+                                 "message": "like a 2:1 split"}]
+    document = run_stress(spec(), prices, scenarios=[], transplants=[], paths=0).to_dict()
+    assert document["warnings"] == [{"date": "2015-03-02", "kind": "unadjusted_split",
+                                     "message": "like a 2:1 split", "symbol": "SPY"}]
