@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     from app.security_headers import install_security_headers
     from app.startup import install_schema_gate
 
-    install_security_headers(server, settings, app.csp_hashes())
+    install_security_headers(server, settings, app.csp_hashes)
     install_request_guard(server, settings)
     server.extensions["arena_demo_seeded"] = install_schema_gate(server, context)
     init_auth(server, context)
