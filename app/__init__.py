@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dash
@@ -14,6 +15,7 @@ from app.context import AppContext, install
 from app.health import bp as health_bp
 from app.version import __version__
 
+log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).parent / "assets"
 # The `@dash.callback`s of pages and components, kept for every app built in this process.
 _PAGE_CALLBACK_LIST: list = []
@@ -30,6 +32,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     answers 503 until the database is migrated (``arena db upgrade``).
     """
     settings = settings or Settings.from_env()
+    warning = settings.deployment_warning()
+    if warning:
+        log.warning("%s", warning)
     app = Dash(
         __name__,
         use_pages=True,
@@ -65,11 +70,17 @@ def create_app(settings: Settings | None = None) -> Dash:
 
     from app.api import register_api
     from app.auth import init_auth
+    from app.callback_guard import install_callback_guard
     from app.login_pages import bp as login_pages_bp
+    from app.request_guard import install_request_guard
+    from app.security_headers import install_security_headers
     from app.startup import install_schema_gate
 
+    install_security_headers(server, settings, app.csp_hashes)
+    install_request_guard(server, settings)
     server.extensions["arena_demo_seeded"] = install_schema_gate(server, context)
     init_auth(server, context)
+    install_callback_guard(app)
     server.register_blueprint(health_bp)
     server.register_blueprint(login_pages_bp)
     register_api(server)

@@ -1,17 +1,25 @@
-"""Authentication: JWTs for the API and the browser, the revocation list, the login rate limit,
-and the protection of every page.
+"""Authentication: JWTs for the API and the browser, the login and registration limits, and the
+protection of every page.
 
 - API clients send ``Authorization: Bearer <access token>``; the browser holds the tokens in
   httponly cookies, and every unsafe request it makes carries the ``csrf_access_token``
   cookie's value in the ``X-CSRF-TOKEN`` header (Dash's renderer does so by itself).
 - Access tokens live :attr:`Settings.access_token_minutes` (15), refresh tokens
-  :attr:`Settings.refresh_token_days` (30). Logging out revokes both by ``jti``: in Redis
-  (with a TTL) in server mode, in the ``revoked_tokens`` table in embedded mode.
+  :attr:`Settings.refresh_token_days` (30); a token without ``exp`` or ``jti`` is refused.
+  Every token of one login carries the same session id (``sid``). ``POST /auth/refresh``
+  rotates the refresh token (the old one is revoked). Logging out revokes the token and its
+  session, so the other token of the pair stops working too (:mod:`app.revocation`, in the
+  database in both modes).
+- Limits (:mod:`app.ratelimit`): failed logins per account and IP address, an exponential
+  delay per account, registrations per IP address. Counted in Redis in server mode, in this
+  process while Redis is down and in embedded mode.
 - Pages: a request without a valid access cookie redirects to ``/login?next=...``. When the
   access token has merely expired and the refresh cookie is still good, the request goes
   through and the response carries a new access cookie, so nobody is logged out every 15
   minutes. For an unsafe request that fallback demands the CSRF header too, matched against the
-  expired token (still signed by us).
+  expired token (still signed by us). That renewal does not rotate the refresh cookie: a page
+  fires several callbacks at once with the same cookie, and rotating in the first would log
+  the others out.
 """
 
 from __future__ import annotations
@@ -20,11 +28,10 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-import redis
 from flask import Flask, Response, g, redirect, request
 from flask_jwt_extended import (
     JWTManager,
@@ -39,16 +46,23 @@ from flask_jwt_extended import (
 )
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt import ExpiredSignatureError, PyJWTError
-from sqlalchemy import delete
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.errors import error_response, is_page_catch_all
 from app.context import AppContext, arena
-from app.models import RevokedToken, User, utcnow
-from app.ratelimit import MemoryCounter, RateLimiter, RedisCounter, hashed
+from app.models import User
+from app.ratelimit import (
+    Counter,
+    FixedWindowLimit,
+    LoginThrottle,
+    counter_backend,
+    hashed,
+    make_counter,
+)
+from app.revocation import RevocationCheckUnavailable, RevocationList
 from app.services import session_scope
 from app.services.errors import AuthenticationError, RateLimitedError
-from app.services.users import authenticate, get_user
+from app.services.users import authenticate, get_user, normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -68,39 +82,16 @@ PUBLIC_PATHS = frozenset({"/login", "/register", "/favicon.ico", "/_favicon.ico"
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/ws/")
 
 
-class RevocationList:
-    """Revoked token ids until their expiry: Redis keys with a TTL, or database rows."""
-
-    def __init__(self, sessions: sessionmaker[Session], client: redis.Redis | None) -> None:
-        self._sessions, self._redis = sessions, client
-
-    def revoke(self, jti: str, expires: int) -> None:
-        """Revoke ``jti`` until ``expires`` (the token's ``exp``, Unix seconds)."""
-        expires_at = datetime.fromtimestamp(expires, UTC).replace(tzinfo=None)
-        ttl = max(1, int((expires_at - utcnow()).total_seconds()) + 1)
-        if self._redis is not None:
-            self._redis.set(f"arena:revoked:{jti}", "1", ex=ttl)
-            return
-        with session_scope(self._sessions) as session:
-            session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
-            session.merge(RevokedToken(jti=jti, expires_at=expires_at))
-
-    def is_revoked(self, jti: str) -> bool:
-        """True when revoked; also True when the list can't be read (fail closed)."""
-        try:
-            if self._redis is not None:
-                return bool(self._redis.exists(f"arena:revoked:{jti}"))
-            with self._sessions() as session:
-                return session.get(RevokedToken, jti) is not None
-        except Exception as exc:  # Redis or database down: refuse the token, say why in the log
-            log.error("token revocation list unavailable, refusing tokens: %s", exc)
-            return True
+#: Claims every token we accept must carry.
+REQUIRED_CLAIMS = ("exp", "jti", "sub")
 
 
 @dataclass
 class AuthState:
     revocations: RevocationList
-    login_limiter: RateLimiter
+    counter: Counter
+    login_throttle: LoginThrottle
+    registrations: FixedWindowLimit
     refresh_seconds: int
     access_seconds: int
 
@@ -127,10 +118,13 @@ def init_auth(server: Flask, context: AppContext) -> None:
         JWT_REFRESH_CSRF_HEADER_NAME=CSRF_HEADER,
         JWT_SESSION_COOKIE=False,
     )
-    counter = MemoryCounter() if context.redis is None else RedisCounter(context.redis)
+    counter = make_counter(context.redis)
     server.extensions[EXTENSION_KEY] = AuthState(
-        revocations=RevocationList(context.sessions, context.redis),
-        login_limiter=RateLimiter(counter, settings.login_rate_limit, window_seconds=60),
+        revocations=RevocationList(context.sessions, int(refresh.total_seconds())),
+        counter=counter,
+        login_throttle=LoginThrottle(counter, settings.login_rate_limit,
+                                     settings.login_max_delay_seconds),
+        registrations=FixedWindowLimit(counter, settings.register_rate_limit),
         refresh_seconds=int(refresh.total_seconds()),
         access_seconds=int(access.total_seconds()),
     )
@@ -152,12 +146,22 @@ def _install_callbacks(jwt: JWTManager) -> None:
             user_id = int(payload["sub"])
         except (KeyError, TypeError, ValueError):
             return None
-        with arena().sessions() as session:
-            return get_user(session, user_id)
+        try:
+            with arena().sessions() as session:
+                return get_user(session, user_id)
+        except SQLAlchemyError as exc:
+            log.error("cannot look up the user of a token: %s", exc)
+            raise RevocationCheckUnavailable(
+                "cannot check the login session right now: the account database is not "
+                "answering; try again in a moment") from None
 
     @jwt.token_in_blocklist_loader
     def _revoked(_header: dict, payload: dict) -> bool:
-        return _state().revocations.is_revoked(str(payload.get("jti", "")))
+        return _state().revocations.is_revoked(payload)
+
+    @jwt.token_verification_loader
+    def _complete(_header: dict, payload: dict) -> bool:
+        return has_required_claims(payload)
 
     @jwt.expired_token_loader
     def _expired(_header: dict, _payload: dict) -> Response:
@@ -192,16 +196,41 @@ def _install_callbacks(jwt: JWTManager) -> None:
 
     @jwt.token_verification_failed_loader
     def _failed(_header: dict, _payload: dict) -> Response:
-        return error_response(401, "token_invalid", "the token was refused; log in again")
+        return error_response(401, "token_invalid", "invalid token (it lacks an expiry, id or "
+                              "subject); log in again")
+
+
+def has_required_claims(payload: dict[str, Any]) -> bool:
+    """True when ``payload`` has every claim of :data:`REQUIRED_CLAIMS` (a token that never
+    expires is never accepted, even with our signature)."""
+    return all(payload.get(claim) is not None for claim in REQUIRED_CLAIMS)
+
+
+def auth_backends() -> dict[str, str]:
+    """Where revocations and the login/registration counters live right now (for health)."""
+    return {"revocations": "database", "rate_limits": counter_backend(_state().counter)}
 
 
 # --- issuing, revoking -----------------------------------------------------------------------
 
 
 def issue_tokens(user: User) -> tuple[str, str]:
-    """A new ``(access, refresh)`` token pair for ``user``."""
-    identity = str(user.id)
-    return create_access_token(identity=identity), create_refresh_token(identity=identity)
+    """A new ``(access, refresh)`` token pair for ``user``: a new login session."""
+    return session_tokens(str(user.id), secrets.token_urlsafe(16))
+
+
+def session_tokens(identity: str, session_id: str | None) -> tuple[str, str]:
+    """A new ``(access, refresh)`` pair of the login session ``session_id`` (None for tokens
+    issued before sessions existed)."""
+    claims = {"sid": session_id} if session_id else None
+    return (create_access_token(identity=identity, additional_claims=claims),
+            create_refresh_token(identity=identity, additional_claims=claims))
+
+
+def session_access_token(identity: str, session_id: str | None) -> str:
+    """A new access token of the login session ``session_id``."""
+    claims = {"sid": session_id} if session_id else None
+    return create_access_token(identity=identity, additional_claims=claims)
 
 
 def set_browser_cookies(response: Response, access: str, refresh: str | None = None) -> None:
@@ -221,27 +250,48 @@ def access_token_seconds() -> int:
 
 
 def login_user(email: str, password: str) -> User:
-    """Check the credentials under the rate limit (per email and per client address).
+    """Check the credentials under the login limits (:class:`~app.ratelimit.LoginThrottle`).
 
-    Raises RateLimitedError once :attr:`Settings.login_rate_limit` attempts failed within a
-    minute, AuthenticationError for a wrong email or password.
+    Raises RateLimitedError while this account may not try (from this address), and
+    AuthenticationError for a wrong email or password.
     """
-    limiter = _state().login_limiter
-    keys = (hashed("login-email", email.strip().lower()),
-            hashed("login-ip", request.remote_addr or "unknown"))
-    wait = limiter.retry_after(*keys)
+    throttle = _state().login_throttle
+    account, address = normalise_email(email), request.remote_addr or "unknown"
+    wait = throttle.retry_after(account, address)
     if wait:
         raise RateLimitedError(f"too many failed login attempts; try again in {wait} s", wait)
     try:
         with session_scope(arena().sessions) as session:
-            return authenticate(session, email, password)
+            user = authenticate(session, email, password)
     except AuthenticationError:
-        limiter.hit(*keys)
+        throttle.failed(account, address)
         raise
+    throttle.succeeded(account, address)
+    return user
+
+
+def check_registration_rate() -> None:
+    """Count a registration attempt from this client address; RateLimitedError beyond
+    :attr:`Settings.register_rate_limit` an hour.
+
+    Registration answers 409 for a taken email (contract §5): without email verification, any
+    sign-up form reveals that an address has an account (it can't create a second one). This
+    limit bounds how fast anyone can probe, as the login limits do for passwords.
+    """
+    address = request.remote_addr or "unknown"
+    wait = _state().registrations.attempt(hashed("register-ip", address))
+    if wait:
+        raise RateLimitedError(f"too many registrations from this address; try again in "
+                               f"{wait} s", wait)
 
 
 def revoke_token(payload: dict[str, Any]) -> None:
-    _state().revocations.revoke(str(payload["jti"]), int(payload["exp"]))
+    """Revoke the token of ``payload`` and its login session."""
+    _state().revocations.revoke(payload)
+
+
+def is_revoked(payload: dict[str, Any]) -> bool:
+    return _state().revocations.is_revoked(payload)
 
 
 def revoke_encoded(token: str | None, *, user_id: str | None = None) -> None:
@@ -317,7 +367,8 @@ def _refresh_from_cookie() -> int | None:
         claims = decode_token(refresh)
     except (JWTExtendedException, PyJWTError):
         return None
-    if claims.get("type") != "refresh" or _state().revocations.is_revoked(str(claims["jti"])):
+    if (claims.get("type") != "refresh" or not has_required_claims(claims)
+            or _state().revocations.is_revoked(claims)):
         return None
     if request.method in CSRF_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
@@ -340,7 +391,7 @@ def _refresh_from_cookie() -> int | None:
     with arena().sessions() as session:
         if get_user(session, user_id) is None:
             return None
-    g.arena_renew_access_for = user_id
+    g.arena_renew_access_for = (user_id, claims.get("sid"))
     return user_id
 
 
@@ -368,8 +419,9 @@ def _renew_browser_session(response: Response) -> Response:
     if g.get("arena_logged_out"):
         unset_jwt_cookies(response)
         return response
-    user_id = g.pop("arena_renew_access_for", None)
-    if user_id is not None:
-        set_access_cookies(response, create_access_token(identity=str(user_id)),
+    renew = g.pop("arena_renew_access_for", None)
+    if renew is not None:
+        user_id, session_id = renew
+        set_access_cookies(response, session_access_token(str(user_id), session_id),
                            max_age=_state().refresh_seconds)
     return response

@@ -11,7 +11,10 @@ Variables (the README's configuration table gives the details):
 ``ARENA_PORT`` (127.0.0.1:8050), ``ARENA_RISK_FREE_RATE`` (0.0, annual),
 ``ALPACA_API_KEY`` / ``ALPACA_SECRET_KEY``; accounts: ``ARENA_ACCESS_TOKEN_MINUTES`` (15),
 ``ARENA_REFRESH_TOKEN_DAYS`` (30), ``ARENA_COOKIE_SECURE`` (on in production),
-``ARENA_LOGIN_RATE_LIMIT`` (5 failed logins a minute per email and per IP),
+``ARENA_LOGIN_RATE_LIMIT`` (5 failed logins a minute for one account from one IP; an account
+with that many failures in a row waits 60 s before its next attempt, doubling per further
+failure up to ``ARENA_LOGIN_MAX_DELAY_SECONDS``, 900), ``ARENA_REGISTER_RATE_LIMIT`` (10
+registrations an hour per IP), ``ARENA_MAX_REQUEST_BYTES`` (2 MiB, larger bodies answer 413),
 ``ARENA_SEED_DEMO`` (on in development), ``ARENA_TRUSTED_PROXIES`` (0); market data:
 ``ALPACA_DATA_FEED`` (iex), ``PRICE_CACHE_TTL_SECONDS`` (86400),
 ``PRICE_CACHE_RECENT_TTL_SECONDS`` (300, for intraday bars and ranges reaching the last few days),
@@ -46,6 +49,11 @@ DATA_NUMBERS = {  # market-data settings that must not be negative, and their va
     "provider_backoff_seconds": "DATA_PROVIDER_BACKOFF_SECONDS",
 }
 MIN_SECRET_LENGTH = 32
+#: Largest request body accepted (``ARENA_MAX_REQUEST_BYTES``). The biggest legitimate bodies are
+#: Dash callback requests of a results page (a few hundred KB: the state of its graphs and
+#: tables); a strategy spec is a few KB. 2 MiB leaves room for those and stops a client from
+#: making the server buffer hundreds of megabytes.
+DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024
 JOB_NUMBERS = {  # background-job settings that must be positive, and their variables
     "job_timeout_seconds": "JOB_TIMEOUT_SECONDS",
     "job_result_ttl_seconds": "JOB_RESULT_TTL_SECONDS",
@@ -81,6 +89,12 @@ class Settings:
     refresh_token_days: int = 30
     cookie_secure: bool = False
     login_rate_limit: int = 5
+    login_max_delay_seconds: int = 900
+    register_rate_limit: int = 10
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    #: False when ``ARENA_ENV`` was not set and ``development`` is the default: see
+    #: :meth:`deployment_warning`.
+    env_explicit: bool = True
     seed_demo: bool = True
     trusted_proxies: int = 0
     alpaca_feed: str = "iex"
@@ -118,9 +132,13 @@ class Settings:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.instance_dir / 'arena.db').as_posix()}"
             )
-        for name in ("access_token_minutes", "refresh_token_days", "login_rate_limit"):
+        for name in ("access_token_minutes", "refresh_token_days", "login_rate_limit",
+                     "login_max_delay_seconds", "register_rate_limit"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.max_request_bytes < 64 * 1024:
+            raise ConfigError(f"ARENA_MAX_REQUEST_BYTES={self.max_request_bytes}: must be at "
+                              "least 65536 (Dash callbacks of the results pages need that much)")
         if self.trusted_proxies < 0:
             raise ConfigError(f"ARENA_TRUSTED_PROXIES={self.trusted_proxies}: must not be negative")
         if self.env == "production" and len(self.jwt_secret_key) < MIN_SECRET_LENGTH:
@@ -151,6 +169,22 @@ class Settings:
         return not self.redis_url
 
     @property
+    def server_backends(self) -> bool:
+        """True when PostgreSQL or Redis is configured: a shared deployment, not a laptop."""
+        return self.database_backend == "postgresql" or not self.embedded
+
+    def deployment_warning(self) -> str | None:
+        """Why these settings look like a production deployment left in development mode
+        (server backends with ``ARENA_ENV`` unset: cookies without ``Secure``, no HSTS, a
+        generated secret), or None."""
+        if self.env_explicit or not self.server_backends:
+            return None
+        return ("PostgreSQL or Redis is configured but ARENA_ENV is not set, so the app runs in "
+                "development mode (cookies without Secure, no HSTS, demo account seeding): set "
+                "ARENA_ENV=production for a deployment, or ARENA_ENV=development to confirm "
+                "this is a development setup")
+
+    @property
     def database_backend(self) -> str:
         """``sqlite`` or ``postgresql`` (the dialect part of the URL)."""
         return self.database_url.split(":", 1)[0].split("+", 1)[0]
@@ -160,7 +194,7 @@ class Settings:
         """Read the settings from ``environ`` (default: the process environment)."""
         env = os.environ if environ is None else environ
         instance_dir = Path(env.get("ARENA_INSTANCE_DIR") or Path.cwd() / "instance").resolve()
-        arena_env = env.get("ARENA_ENV", "development")
+        arena_env = env.get("ARENA_ENV", "").strip() or "development"
         secret = env.get("JWT_SECRET_KEY", "")
         if not secret and arena_env == "development":
             secret = _development_secret(instance_dir)
@@ -176,6 +210,11 @@ class Settings:
             "refresh_token_days": _int(env, "ARENA_REFRESH_TOKEN_DAYS", 30),
             "cookie_secure": _bool(env, "ARENA_COOKIE_SECURE", production),
             "login_rate_limit": _int(env, "ARENA_LOGIN_RATE_LIMIT", 5),
+            "login_max_delay_seconds": _int(env, "ARENA_LOGIN_MAX_DELAY_SECONDS", 900),
+            "register_rate_limit": _int(env, "ARENA_REGISTER_RATE_LIMIT", 10),
+            "max_request_bytes": _int(env, "ARENA_MAX_REQUEST_BYTES",
+                                      DEFAULT_MAX_REQUEST_BYTES),
+            "env_explicit": bool(env.get("ARENA_ENV", "").strip()),
             "seed_demo": _bool(env, "ARENA_SEED_DEMO", not production),
             "trusted_proxies": _int(env, "ARENA_TRUSTED_PROXIES", 0),
         }

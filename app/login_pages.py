@@ -2,20 +2,24 @@
 before anyone is logged in while every Dash route stays protected.
 
 A successful form sets the same httponly JWT cookies as ``POST /api/v1/auth/login`` and
-redirects to ``next`` (a local path only). The forms carry their own double-submit token
-(cookie + hidden field) against login CSRF.
+redirects to ``next`` (a path on this site only: see :func:`safe_next`). The forms carry their
+own double-submit token (cookie + hidden field) against login CSRF. A field with a NUL character
+or a lone surrogate is refused at the edge (:mod:`app.request_guard`); here it re-renders the
+form with a message.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, redirect, render_template_string, request
 
-from app.auth import issue_tokens, login_user, set_browser_cookies
+from app.auth import check_registration_rate, issue_tokens, login_user, set_browser_cookies
 from app.context import arena
+from app.request_guard import UnsafeTextError
 from app.services import session_scope
 from app.services.demo import DEMO_EMAIL, DEMO_PASSWORD
 from app.services.errors import AuthenticationError, RateLimitedError, ServiceError
@@ -55,7 +59,8 @@ PAGE = """<!doctype html>
              id="password" name="password" required
              autocomplete="{{ 'new-password' if register else 'current-password' }}">
       {% if fields.password %}<div class="invalid-feedback">{{ fields.password }}</div>{% endif %}
-      {% if register %}<div class="form-text">At least {{ min_length }} characters.</div>{% endif %}
+      {% if register %}<div class="form-text">At least {{ min_length }} characters, and not a
+        common password.</div>{% endif %}
     </div>
     {% if register %}
     <div class="mb-3">
@@ -78,11 +83,27 @@ PAGE = """<!doctype html>
 </html>"""
 
 
+#: Characters a browser drops from a URL or reads as ``/`` (tab, newline, backslash) and other
+#: controls and spaces: none belongs in a path we redirect to.
+_NOT_IN_A_LOCAL_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+_CONTROLS = re.compile(r"[\x00-\x20\x7f]")
+
+
 def safe_next(value: str | None) -> str:
-    """``value`` when it is a path on this site (not ``//host`` or a URL), else ``/``."""
-    if (not value or not value.startswith("/") or value.startswith(("//", "/\\"))
-            or value.startswith(("/login", "/register")) or any(c in value for c in "\r\n")):
+    """``value`` when it is a path on this site, else ``/``.
+
+    Browsers strip tabs and newlines from a URL and read a backslash as ``/``, so ``/<tab>/x.com``
+    and ``/<backslash>x.com`` lead to ``//x.com``, another site. A path is only kept when it
+    starts with exactly one ``/`` and holds no control character, space or backslash, and
+    when percent-decoding (``/%09/x.com``, ``/%5Cx.com``) and dropping controls doesn't make it
+    start with ``//`` either; the login and register pages lead back to ``/``.
+    """
+    if (not value or not value.startswith("/") or _NOT_IN_A_LOCAL_PATH.search(value)
+            or value.startswith(("/login", "/register"))):
         return "/"
+    for decoded in (unquote(value), unquote(unquote(value))):
+        if _CONTROLS.sub("", decoded).replace("\\", "/").startswith("//"):
+            return "/"
     return value
 
 
@@ -117,6 +138,14 @@ def _logged_in(user) -> Response:
     response = redirect(safe_next(request.form.get("next")), code=303)
     set_browser_cookies(response, access, refresh)
     return response
+
+
+@bp.errorhandler(UnsafeTextError)
+def _unsafe_text(error: UnsafeTextError) -> Response:
+    kind = "register" if request.path == "/register" else "login"
+    return _render(kind, 422, "The form holds characters that are not allowed (NUL or "
+                              "unpaired surrogates); please retype it.",
+                   {error.where: error.fields[error.where]})
 
 
 @bp.get("/login")
@@ -156,8 +185,14 @@ def register_submit() -> Response:
         return _render("register", 422, "The passwords differ.",
                        {"confirm": "must repeat the password"}, email)
     try:
+        check_registration_rate()
         with session_scope(arena().sessions) as session:
             user = register_user(session, email, password)
+    except RateLimitedError as exc:
+        response = _render("register", 429, exc.message[0].upper() + exc.message[1:] + ".",
+                           email=email)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except ServiceError as exc:
         status = 409 if exc.code == "conflict" else 422
         return _render("register", status, exc.message[0].upper() + exc.message[1:] + ".",

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 from flask import Blueprint, Response, jsonify
 from flask_jwt_extended import jwt_required
 
+from app.api.errors import ApiError
 from app.api.validation import query_date
 from app.context import arena
-from app.services.errors import InvalidInputError
 from app.services.prices import available_symbols, check_symbol, load_prices
 
 bp = Blueprint("prices", __name__)
 MAX_BARS = 20_000
+#: The dates a price query may name: no market data is older (the data layer starts there),
+#: and later than this is no longer a date anyone means (pandas stops at 2262).
+FIRST_DATE = date(1970, 1, 2)
+LAST_DATE = date(2199, 12, 31)
 
 
 @bp.get("/symbols")
@@ -25,11 +30,11 @@ def symbols() -> Response:
 @bp.get("/prices/<symbol>")
 @jwt_required()
 def prices(symbol: str) -> Response:
-    """Daily bars of ``symbol``, ``start``/``end`` inclusive (ISO dates, optional)."""
+    """Daily bars of ``symbol``, ``start``/``end`` inclusive (ISO dates, optional; the data's
+    first bar and today by default)."""
     symbol = check_symbol(symbol)
     start, end = query_date("start"), query_date("end")
-    if start and end and start > end:
-        raise InvalidInputError("empty date range", {"end": "must not be before start"})
+    check_date_range(start, end, arena().prices.today())
     frame = load_prices(arena().prices, symbol, start, end).tail(MAX_BARS)
     columns = [c for c in ("open", "high", "low", "close", "adj_close", "volume")
                if c in frame.columns]
@@ -41,3 +46,18 @@ def prices(symbol: str) -> Response:
                                strict=True)
     ]
     return jsonify(symbol=symbol, start=start, end=end, bars=bars)
+
+
+def check_date_range(start: str | None, end: str | None, today: date) -> None:
+    """Raise a 422 naming the parameter when ``start``/``end`` (ISO dates or None) can't select
+    any bar: outside ``[FIRST_DATE, LAST_DATE]``, ``start`` after today, or after ``end``."""
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and not FIRST_DATE.isoformat() <= value <= LAST_DATE.isoformat():
+            raise ApiError(422, "validation_failed", f"invalid query parameter {name}",
+                           {name: f"must be between {FIRST_DATE} and {LAST_DATE}"})
+    if start is not None and start > today.isoformat():
+        raise ApiError(422, "validation_failed", "empty date range",
+                       {"start": f"must not be after today ({today})"})
+    if start is not None and end is not None and start > end:
+        raise ApiError(422, "validation_failed", "empty date range",
+                       {"end": "must not be before start"})

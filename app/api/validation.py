@@ -1,9 +1,10 @@
 """Reading request bodies and query parameters into typed values, or a 4xx that names the field.
 
 Bodies must be JSON (``Content-Type: application/json``; anything else is a 415, which also
-keeps cross-site HTML forms out). Malformed JSON is a 400; a body of the wrong shape is a 422
-whose ``fields`` map a path (``spec.entry.all[0].op``, ``options.foo``, ``$`` for the whole
-body) to what is allowed. Values are checked strictly: ``"5"`` is not an integer.
+keeps cross-site HTML forms out). Malformed JSON is a 400; a NUL character or a lone surrogate
+in any key or string is a 422 ``invalid_text`` (:mod:`app.request_guard`); a body of the wrong
+shape is a 422 whose ``fields`` map a path (``spec.entry.all[0].op``, ``options.foo``, ``$``
+for the whole body) to what is allowed. Values are checked strictly: ``"5"`` is not an integer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 
 from app.api.errors import ApiError
+from app.request_guard import check_json_text
 
 M = TypeVar("M", bound=BaseModel)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -47,13 +49,15 @@ def json_body(*, optional: bool = False) -> Any:
         raise ApiError(415, "unsupported_media_type",
                        "send the body as JSON with the header Content-Type: application/json")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        document = json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise ApiError(400, "bad_json", f"malformed JSON: {error.msg} at line {error.lineno}, "
                                         f"column {error.colno}") from None
     except (ValueError, RecursionError) as error:  # not UTF-8, NaN, absurd nesting
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise ApiError(400, "bad_json", f"malformed JSON: {reason}") from None
+    check_json_text(document)  # NUL or a lone surrogate: 422 before any route or database
+    return document
 
 
 def parse_body(model: type[M], *, optional: bool = False) -> M:

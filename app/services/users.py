@@ -1,13 +1,18 @@
 """Accounts: registration and password checks (argon2id; the plaintext is never stored or logged).
 
 Emails are trimmed and lower-cased before they are stored or looked up, which makes them
-unique case-insensitively. Passwords need :data:`MIN_PASSWORD_LENGTH` characters; the upper
-bound only stops absurd inputs from turning hashing into a denial of service.
+unique case-insensitively. A new password (:func:`check_password`, at registration) needs
+:data:`MIN_PASSWORD_LENGTH` characters and must not be one of the common passwords shipped in
+``common_passwords.txt`` (attackers try those first, on every account); the upper bound only
+stops absurd inputs from turning hashing into a denial of service. Logging in never applies
+these rules, so accounts created under older rules keep working.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +22,9 @@ from sqlalchemy.orm import Session
 from app.models import EMAIL_MAX_LENGTH, User
 from app.services.errors import AuthenticationError, ConflictError, InvalidInputError
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -53,7 +59,16 @@ def check_email(email: str) -> str:
     return email
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-cased."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines
+                     if line.strip() and not line.startswith("#"))
+
+
 def check_password(password: str) -> None:
+    """Raise :class:`InvalidInputError` at ``password`` saying why a new password is refused."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInputError(
             "password too short",
@@ -63,6 +78,12 @@ def check_password(password: str) -> None:
         raise InvalidInputError(
             "password too long",
             {"password": f"must have at most {MAX_PASSWORD_LENGTH} characters"},
+        )
+    if password.strip().lower() in common_passwords():
+        raise InvalidInputError(
+            "password too common",
+            {"password": "is one of the most common passwords, which attackers try first; "
+                         "choose another (a few unrelated words make a good one)"},
         )
 
 

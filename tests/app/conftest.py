@@ -65,6 +65,7 @@ def app_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         "DATABASE_URL": request.getfixturevalue("migrated_pg_url"),
         "REDIS_URL": request.getfixturevalue("redis_url"),
         "ARENA_QUEUE_PREFIX": QUEUE_PREFIX,
+        "ARENA_ENV": "development",
     })
 
 

@@ -93,7 +93,8 @@ class World:
 def world(tmp_path_factory) -> Any:
     previous = set_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     dash_app = create_app(sqlite_settings(Path(tmp_path_factory.mktemp("fuzz")) / "instance",
-                                          ARENA_LOGIN_RATE_LIMIT="1000"))
+                                          ARENA_LOGIN_RATE_LIMIT="1000",
+                                          ARENA_REGISTER_RATE_LIMIT="1000"))
     owner, other = register_and_login(dash_app), register_and_login(dash_app)
     yield World(dash_app, owner, create(other, "someone else's")["id"])
     set_password_hasher(previous)

@@ -56,3 +56,39 @@ def test_postgres_url_reports_its_backend(tmp_path: Path):
     settings = Settings.from_env({"ARENA_INSTANCE_DIR": str(tmp_path),
                                   "DATABASE_URL": "postgresql+psycopg://u@h/db"})
     assert settings.database_backend == "postgresql"
+
+
+def test_server_backends_without_arena_env_are_flagged_as_an_accidental_development_mode(
+        tmp_path: Path):
+    base = {"ARENA_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).deployment_warning() is None  # a laptop: fine
+    for backend in ({"DATABASE_URL": "postgresql+psycopg://u@h/db"},
+                    {"REDIS_URL": "redis://h:6379/0"}):
+        warning = Settings.from_env({**base, **backend}).deployment_warning()
+        assert warning and "ARENA_ENV=production" in warning
+        explicit = Settings.from_env({**base, **backend, "ARENA_ENV": "development"})
+        assert explicit.deployment_warning() is None
+
+
+def test_the_wsgi_entry_point_refuses_to_start_an_accidental_development_mode(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"ARENA_ENV", "DATABASE_URL", "JWT_SECRET_KEY"}}
+    env.update(ARENA_INSTANCE_DIR=str(tmp_path), REDIS_URL="redis://127.0.0.1:6399/0",
+               PYTHONPATH=str(Path(__file__).parents[2]))
+    done = subprocess.run([sys.executable, "-c", "import app.wsgi"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "ConfigError" in done.stderr and "ARENA_ENV is not set" in done.stderr
+
+
+def test_the_request_size_limit_is_2_mib_by_default_and_configurable(tmp_path: Path):
+    base = {"ARENA_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).max_request_bytes == 2 * 1024 * 1024
+    assert Settings.from_env({**base, "ARENA_MAX_REQUEST_BYTES": "500000"}).max_request_bytes \
+        == 500_000
+    with pytest.raises(ConfigError, match="at least 65536"):
+        Settings.from_env({**base, "ARENA_MAX_REQUEST_BYTES": "1000"})
