@@ -60,11 +60,15 @@ def _op(summary: str, responses: dict[str, Any], *, security: list | None = BEAR
         body: dict[str, Any] | None = None, parameters: list | None = None,
         tag: str) -> dict[str, Any]:
     errors = {"401": _error("not logged in, or the token is expired, revoked or invalid; "
-                            "a cookie request without the CSRF header")} if security else {}
+                            "a cookie request without the CSRF header"),
+              "503": _error("auth_unavailable: the token revocation list cannot be read "
+                            "right now; retry in a moment")} if security else {}
     if body is not None:
         errors |= {"400": _error("malformed JSON"),
+                   "413": _error("the body is larger than ARENA_MAX_REQUEST_BYTES"),
                    "415": _error("the body is not JSON (Content-Type: application/json)"),
-                   "422": _error("invalid values; `fields` maps each path to the problem")}
+                   "422": _error("invalid values (`fields` maps each path to the problem); "
+                                 "invalid_text: a string with NUL or a lone surrogate")}
     if any(p["in"] == "query" for p in parameters or []):
         errors |= {"422": _error("invalid query parameter; `fields` names it")}
     operation: dict[str, Any] = {"summary": summary, "tags": [tag],
@@ -112,6 +116,10 @@ def _schemas() -> dict[str, Any]:
                                   "expires_in": {"type": "integer"}, "user": _ref("User")}},
         "AccessToken": {"type": "object", "required": ["access_token"],
                         "properties": {"access_token": {"type": "string"},
+                                       "refresh_token": {
+                                           "type": "string",
+                                           "description": "the rotated refresh token (the "
+                                                          "one presented is revoked)"},
                                        "token_type": {"const": "Bearer"},
                                        "expires_in": {"type": "integer"}}},
         "LogoutInput": {"type": "object", "additionalProperties": False,
@@ -268,7 +276,9 @@ def openapi_document() -> dict[str, Any]:
     paths = {
         "/auth/register": {"post": _op(
             "Create an account", {"201": _json(_ref("UserEnvelope"), "created"),
-                                  "409": _error("the email is already registered")},
+                                  "409": _error("the email is already registered"),
+                                  "429": _error("too many registrations from this address; "
+                                                "see Retry-After")},
             security=None, body=_body("Credentials"), tag="auth")},
         "/auth/login": {"post": _op(
             "Log in: tokens in the body and as httponly cookies (with CSRF cookies)",
