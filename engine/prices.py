@@ -17,11 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.errors import EngineError
+
 OHLC = ("open", "high", "low", "close")
 OHLCV = (*OHLC, "volume")
 
 
-class PriceDataError(ValueError):
+class PriceDataError(EngineError, ValueError):
     """Prices the engine cannot use; the message says what is wrong and how to fix it."""
 
 

@@ -46,6 +46,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from engine.errors import EngineError
 from engine.indicators import INDICATORS
 
 OPS = ("<", "<=", ">", ">=", "crosses_above", "crosses_below")
@@ -72,7 +73,7 @@ REQUIRED_PARAMS = {"sma": frozenset({"period"}), "ema": frozenset({"period"})}
 # --- Errors ----------------------------------------------------------------------------------
 
 
-class SpecError(ValueError):
+class SpecError(EngineError, ValueError):
     """An invalid strategy spec.
 
     ``errors`` maps each offending field path (``entry.all[0].op``, ``$`` for the whole

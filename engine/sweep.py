@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from engine.backtest import _benchmark_equity, prepare_prices, sim_config, window_slice
+from engine.errors import EngineError
 from engine.metrics import compute_metrics, period_returns
 from engine.signals import IndicatorCache, operand_values
 from engine.simulate import (
@@ -70,7 +71,7 @@ _N_TRADE_COLUMNS = len(TRADE_COLUMNS)
 _CELLS_PER_CHUNK = 2_000_000  # bars x columns recorded at once: about 64 MB of arrays
 
 
-class GridError(ValueError):
+class GridError(EngineError, ValueError):
     """A grid that cannot be swept; the message names the key and what is allowed."""
 
 
