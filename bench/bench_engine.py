@@ -259,7 +259,7 @@ def ms(seconds: float) -> str:
 
 def stage_breakdown(bars: pd.DataFrame, repeat: int) -> dict[str, float]:
     """Median seconds of run_backtest's stages, each timed by calling the function that
-    run_backtest calls for it (the benchmark helpers are private to engine.backtest)."""
+    run_backtest calls for it."""
     from engine import backtest
 
     spec = rsi_spec(STOP_LOSS_PCT)
@@ -271,7 +271,7 @@ def stage_breakdown(bars: pd.DataFrame, repeat: int) -> dict[str, float]:
     ohlc = [checked[c].to_numpy() for c in ("open", "high", "low", "close")]
     config = sim_config(normalised)
     result = simulate(*ohlc, entries, exits, config)
-    holding = backtest._benchmark_equity(normalised, checked, checked, None, True)
+    holding = backtest.benchmark_equity(normalised, checked, checked, None, True)
     stages = {
         "parse_spec": lambda: parse_spec(spec).to_dict(),
         "prepare_prices": lambda: prepare_prices(bars),
@@ -281,10 +281,10 @@ def stage_breakdown(bars: pd.DataFrame, repeat: int) -> dict[str, float]:
         "compute_metrics": lambda: compute_metrics(
             result.equity, checked.index, INITIAL_CASH, positions=result.position,
             trade_pnl=result.trades["pnl"], trade_returns=result.trades["return"]),
-        "benchmark equity": lambda: backtest._benchmark_equity(normalised, checked, checked,
-                                                                None, True),
-        "benchmark metrics": lambda: backtest._buy_and_hold_metrics(holding, checked.index,
-                                                                    config, 0.0),
+        "benchmark equity": lambda: backtest.benchmark_equity(normalised, checked, checked,
+                                                               None, True),
+        "benchmark metrics": lambda: backtest.buy_and_hold_metrics(holding, checked.index,
+                                                                   config, 0.0),
         "trade_records": lambda: backtest.trade_records(result, checked.index),
     }
     times = {name: median_seconds(work, repeat) for name, work in stages.items()}

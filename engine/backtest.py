@@ -158,11 +158,11 @@ def run_backtest(
     if benchmark_prices is None and normalised["benchmark"] == symbol:
         holding = buy_and_hold_equity(traded.open[0], traded.close, config)
     else:
-        holding = _benchmark_equity(normalised, pd.DatetimeIndex(traded.dates), None,
+        holding = benchmark_equity(normalised, pd.DatetimeIndex(traded.dates), None,
                                     benchmark_prices, adjust)
-    benchmark_equity = None if holding is None else holding[0]
-    benchmark_returns = (None if benchmark_equity is None
-                         else period_returns(benchmark_equity, config.initial_cash))
+    holding_equity = None if holding is None else holding[0]
+    benchmark_returns = (None if holding_equity is None
+                         else period_returns(holding_equity, config.initial_cash))
     dates = traded.dates
     metrics = compute_metrics(
         result.equity, dates, config.initial_cash, positions=result.position,
@@ -172,7 +172,7 @@ def run_backtest(
     metrics["total_fees"] = float(result.total_fees)
     benchmark_metrics = None
     if holding is not None:
-        benchmark_metrics = _buy_and_hold_metrics(holding, dates, config, risk_free)
+        benchmark_metrics = buy_and_hold_metrics(holding, dates, config, risk_free)
     meta = {
         "bars": len(dates),
         "first_date": _day(dates[0]),
@@ -183,7 +183,7 @@ def run_backtest(
         "risk_free": risk_free,
     }
     return BacktestResult(normalised, metrics, benchmark_metrics, trade_records(result, dates),
-                          dates, result.equity, result.position, result.cash, benchmark_equity,
+                          dates, result.equity, result.position, result.cash, holding_equity,
                           meta)
 
 
@@ -219,12 +219,14 @@ def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
     ]
 
 
-def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
-                      bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
-                      adjust: bool) -> tuple[np.ndarray, float, float, float] | None:
-    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data);
-    see :func:`buy_and_hold_equity` for the tuple. ``traded`` is the traded bars (or their
-    dates); ``bars`` the traded symbol's prepared bars, used when the benchmark is the symbol."""
+def benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
+                     bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
+                     adjust: bool) -> tuple[np.ndarray, float, float, float] | None:
+    """Buy-and-hold of the benchmark on the traded bars' dates (None without its data).
+
+    The benchmark curve of ``run_backtest`` and ``run_sweep``; see :func:`buy_and_hold_equity`
+    for the tuple. ``traded`` is the traded bars (or their dates); ``bars`` the traded symbol's
+    prepared bars, used when the benchmark is the symbol."""
     dates = traded if isinstance(traded, pd.DatetimeIndex) else traded.index
     if dates.tz is not None:  # compare wall-clock dates, as price_arrays does
         dates = dates.tz_localize(None)
@@ -264,10 +266,11 @@ def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig
     return cash + units * closes, units, entry_price, entry_fee
 
 
-def _buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
-                          dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
-                          ) -> dict[str, Any]:
-    """Contract §3 metrics of the buy-and-hold curve: one trade, always in the market."""
+def buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
+                         dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
+                         ) -> dict[str, Any]:
+    """Contract §3 metrics of a buy-and-hold curve (``holding`` as :func:`buy_and_hold_equity`
+    returns it): one trade, always in the market, benchmarked against itself."""
     equity, units, entry_price, entry_fee = holding
     pnl = equity[-1] - config.initial_cash
     metrics = compute_metrics(
