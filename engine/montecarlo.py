@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.metrics import PERIODS_PER_YEAR, per_period_risk_free
+from engine.metrics import PERIODS_PER_YEAR, curve_statistics
 from engine.scenarios import StressInputError
 from engine.signals import IndicatorCache, evaluate_rules, max_warmup
 from engine.simulate import SimConfig, simulate_many
@@ -220,18 +220,9 @@ def _percentiles(values: np.ndarray) -> dict[str, float | None]:
 
 def path_statistics(equity: np.ndarray, risk_free: float = 0.0) -> dict[str, np.ndarray]:
     """Per-path final return, max drawdown and Sharpe of equity paths (paths, 1 + horizon);
-    column 0 is each path's base (conventions in the module docstring)."""
-    base = equity[:, :1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        final_return = equity[:, -1] / base[:, 0] - 1.0
-        peaks = np.maximum(np.maximum.accumulate(equity, axis=1), base)
-        drawdown = np.minimum((equity / peaks).min(axis=1) - 1.0, 0.0)
-        excess = equity[:, 1:] / equity[:, :-1] - 1.0 - per_period_risk_free(risk_free)
-        mean = excess.mean(axis=1)
-        std = excess.std(axis=1, ddof=1) if excess.shape[1] > 1 else np.full(len(mean), np.nan)
-        noise = std <= 1e-12 * np.abs(mean)
-        sharpe = np.where((std > 0) & ~noise, mean / std * math.sqrt(PERIODS_PER_YEAR), np.nan)
-    return {"final_return": final_return, "max_drawdown": drawdown, "sharpe": sharpe}
+    column 0 is each path's base (conventions in the module docstring; computed by
+    ``engine.metrics.curve_statistics``, the pieces of ``compute_metrics``)."""
+    return curve_statistics(equity, risk_free, PERIODS_PER_YEAR)
 
 
 def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.DataFrame,
