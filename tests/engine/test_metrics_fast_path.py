@@ -211,3 +211,24 @@ def test_percentiles_are_numpy_bit_for_bit(n):
     expected = np.percentile(values, 100.0 * (1.0 - 0.95))
     assert percentile_by_partition(values, quantile) == expected
     assert percentile_linear(values, n, quantile, np.empty(n)) == expected
+
+
+def test_the_benchmarks_plain_numpy_floor_computes_the_same_metrics():
+    # bench/bench_engine.py times compute_metrics against tests/engine/peers.plain_metrics; the
+    # comparison is fair only if both compute the same numbers.
+    from tests.engine.peers import INITIAL_CASH, plain_metrics
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    equity = INITIAL_CASH * np.cumprod(1 + rng.normal(3e-4, 0.01, n))
+    dates = np.busday_offset("2000-01-03", np.arange(n), roll="forward")
+    positions = (rng.random(n) < 0.6).astype(float)
+    pnl, trade_returns = rng.normal(5, 100, 300), rng.normal(0.001, 0.05, 300)
+    benchmark = rng.normal(3e-4, 0.01, n)
+    ours = compute_metrics(equity, dates, INITIAL_CASH, positions=positions, trade_pnl=pnl,
+                           trade_returns=trade_returns, benchmark_returns=benchmark)
+    plain = plain_metrics(equity, dates.astype(np.int64), positions, pnl, trade_returns,
+                          benchmark)
+    assert set(plain) == set(METRIC_KEYS)
+    for key in METRIC_KEYS:
+        assert ours[key] == pytest.approx(float(plain[key]), rel=1e-12, abs=1e-15), key
