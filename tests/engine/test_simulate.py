@@ -1,4 +1,4 @@
-"""Hand-checked cases of the execution simulator (engine/simulate.py).
+"""Hand-checked cases of the execution simulator (engine/simulate/).
 
 Every expected number is derived in a comment from the bars of the test, so a failure can be
 checked with a pencil. Bars are written as (open, high, low, close) rows.
