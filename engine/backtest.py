@@ -186,9 +186,9 @@ def run_backtest(
             benchmark_returns = period_returns(np.nan_to_num(holding[0], nan=1.0),
                                                config.initial_cash)
             benchmark_returns[skip] = np.nan  # dropped from beta and alpha
-    benchmark_equity = None if holding is None else holding[0]
+    holding_equity = None if holding is None else holding[0]
     if holding is not None and benchmark_returns is None:
-        benchmark_returns = period_returns(benchmark_equity, config.initial_cash)
+        benchmark_returns = period_returns(holding_equity, config.initial_cash)
     dates = traded.dates
     metrics = compute_metrics(
         result.equity, dates, config.initial_cash, positions=result.position,
@@ -198,7 +198,7 @@ def run_backtest(
     metrics["total_fees"] = float(result.total_fees)
     benchmark_metrics = None
     if holding is not None and complete:
-        benchmark_metrics = _buy_and_hold_metrics(holding, dates, config, risk_free)
+        benchmark_metrics = buy_and_hold_metrics(holding, dates, config, risk_free)
     meta = {
         "bars": len(dates),
         "first_date": _day(dates[0]),
@@ -209,7 +209,7 @@ def run_backtest(
         "risk_free": risk_free,
     }
     return BacktestResult(normalised, metrics, benchmark_metrics, trade_records(result, dates),
-                          dates, result.equity, result.position, result.cash, benchmark_equity,
+                          dates, result.equity, result.position, result.cash, holding_equity,
                           meta, warnings)
 
 
@@ -248,7 +248,7 @@ def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
 MAX_LISTED_DATES = 20  # missing dates listed in one warning; the rest are counted
 
 
-def _benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
+def benchmark_equity(spec: dict[str, Any], traded: pd.DataFrame | pd.DatetimeIndex,
                       bars: pd.DataFrame | None, benchmark_prices: pd.DataFrame | None,
                       adjust: bool) -> tuple[np.ndarray, float, float, float] | None:
     """Buy-and-hold of the benchmark on the traded bars' dates (None without its data), as
@@ -354,10 +354,11 @@ def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig
     return cash + units * closes, units, entry_price, entry_fee
 
 
-def _buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
-                          dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
-                          ) -> dict[str, Any]:
-    """Contract §3 metrics of the buy-and-hold curve: one trade, always in the market."""
+def buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
+                         dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
+                         ) -> dict[str, Any]:
+    """Contract §3 metrics of a buy-and-hold curve (``holding`` as :func:`buy_and_hold_equity`
+    returns it): one trade, always in the market, benchmarked against itself."""
     equity, units, entry_price, entry_fee = holding
     pnl = equity[-1] - config.initial_cash
     metrics = compute_metrics(

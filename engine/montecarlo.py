@@ -28,8 +28,8 @@ lookback) followed by its synthetic days. The paths are laid end to end in one l
 each behind ``max_warmup + 1`` NaN bars; every indicator restarts after a NaN and no lookback
 reaches across the gap (``engine.indicators``' documented NaN rule), so ONE evaluation of the
 rule trees (``engine.signals.evaluate_rules``) gives every path's signals exactly as a separate
-evaluation of that path would. The compiled simulator (``engine.simulate._simulate_kernel``)
-then runs each path in parallel threads (numba ``prange``).
+evaluation of that path would. ``engine.simulate.simulate_many`` then runs the compiled
+simulator on each path in parallel threads (numba ``prange``).
 
 Each path is a window whose base is the close of the last real bar, like a replay window: the
 strategy starts flat with ``initial_cash`` there, the first fill is on the first synthetic day,
@@ -48,14 +48,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 
-from engine.metrics import PERIODS_PER_YEAR, per_period_risk_free
+from engine.metrics import PERIODS_PER_YEAR, curve_statistics
 from engine.scenarios import StressInputError
 from engine.signals import IndicatorCache, evaluate_rules, max_warmup
-from engine.simulate import _N_TRADE_COLUMNS, SimConfig, _kernel_settings, _simulate_kernel
+from engine.simulate import SimConfig, simulate_many
 
 __all__ = [
     "CHUNK_PATHS",
@@ -197,38 +196,18 @@ def path_signals(entry: Mapping[str, Any], exit_: Mapping[str, Any], history: pd
     return entries, exits
 
 
-@numba.njit(cache=True, parallel=True)
-def _simulate_paths_kernel(open_, high, low, close, entries, exits,
-                           direction, fill_at_close, sizing, sizing_value, fractional,
-                           fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-                           equity_out, position_out, trades_out):
-    n_paths, n_bars = close.shape
-    for j in numba.prange(n_paths):
-        cash = np.empty(n_bars)
-        trade_log = np.empty((n_bars, _N_TRADE_COLUMNS))
-        trades_out[j] = _simulate_kernel(
-            open_[j], high[j], low[j], close[j], entries, exits, j,
-            direction, fill_at_close, sizing, sizing_value, fractional,
-            fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-            True, equity_out[j], position_out[j], cash, trade_log,
-        )[1]
-
-
 def simulate_paths(ohlc: Mapping[str, np.ndarray], entries: np.ndarray, exits: np.ndarray,
                    config: SimConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the simulator on every path: ``(equity, position, num_trades)``.
 
     ``ohlc`` arrays and the boolean ``entries``/``exits`` have shape (paths, bars) and must be
     valid bars (positive, low <= open, close <= high). Row ``j`` of the result equals
-    ``engine.simulate.simulate`` on row ``j`` of the inputs (the same compiled kernel).
+    ``engine.simulate.simulate`` on row ``j`` of the inputs (``simulate_many``: the same compiled
+    kernel).
     """
-    arrays = [np.ascontiguousarray(ohlc[name], dtype=np.float64) for name in _OHLC]
-    shape = arrays[3].shape
-    equity, position = np.empty(shape), np.empty(shape)
-    trades = np.empty(shape[0], dtype=np.int64)
-    _simulate_paths_kernel(*arrays, np.ascontiguousarray(entries), np.ascontiguousarray(exits),
-                           *_kernel_settings(config), equity, position, trades)
-    return equity, position, trades
+    result = simulate_many(*(np.asarray(ohlc[name]).T for name in _OHLC), np.asarray(entries).T,
+                           np.asarray(exits).T, config)
+    return result.equity.T, result.position.T, result.num_trades
 
 
 def _percentiles(values: np.ndarray) -> dict[str, float | None]:
@@ -241,18 +220,9 @@ def _percentiles(values: np.ndarray) -> dict[str, float | None]:
 
 def path_statistics(equity: np.ndarray, risk_free: float = 0.0) -> dict[str, np.ndarray]:
     """Per-path final return, max drawdown and Sharpe of equity paths (paths, 1 + horizon);
-    column 0 is each path's base (conventions in the module docstring)."""
-    base = equity[:, :1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        final_return = equity[:, -1] / base[:, 0] - 1.0
-        peaks = np.maximum(np.maximum.accumulate(equity, axis=1), base)
-        drawdown = np.minimum((equity / peaks).min(axis=1) - 1.0, 0.0)
-        excess = equity[:, 1:] / equity[:, :-1] - 1.0 - per_period_risk_free(risk_free)
-        mean = excess.mean(axis=1)
-        std = excess.std(axis=1, ddof=1) if excess.shape[1] > 1 else np.full(len(mean), np.nan)
-        noise = std <= 1e-12 * np.abs(mean)
-        sharpe = np.where((std > 0) & ~noise, mean / std * math.sqrt(PERIODS_PER_YEAR), np.nan)
-    return {"final_return": final_return, "max_drawdown": drawdown, "sharpe": sharpe}
+    column 0 is each path's base (conventions in the module docstring; computed by
+    ``engine.metrics.curve_statistics``, the pieces of ``compute_metrics``)."""
+    return curve_statistics(equity, risk_free, PERIODS_PER_YEAR)
 
 
 def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.DataFrame,

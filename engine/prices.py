@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.errors import EngineError
+
 OHLC = ("open", "high", "low", "close")
 OHLCV = (*OHLC, "volume")
 WARNINGS_ATTR = "warnings"
 
 
-class PriceDataError(ValueError):
+class PriceDataError(EngineError, ValueError):
     """Prices the engine cannot use; the message says what is wrong and how to fix it."""
 
 

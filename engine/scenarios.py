@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from engine.errors import EngineError
+
 __all__ = [
     "LIBRARY",
     "Scenario",
@@ -39,7 +41,7 @@ _ID = re.compile(r"[a-z0-9][a-z0-9_\-]{0,47}")
 MAX_CUSTOM_SCENARIOS = 20
 
 
-class StressInputError(ValueError):
+class StressInputError(EngineError, ValueError):
     """Unusable stress-test input (an unknown scenario id, a bad custom window, an option out of
     range); the message names the input and what is allowed."""
 

@@ -22,7 +22,8 @@ Pipeline
    groups and operators) are evaluated together: each distinct operand series is fetched once and
    a compiled kernel compares the pairs, giving signals as (n_combos, n_bars) rows.
 3. Simulate, per execution settings (one ``SimConfig``: fees, stops, sizing...): a compiled
-   parallel loop (numba ``prange``) runs ``engine.simulate._simulate_kernel`` on every column.
+   parallel loop (numba ``prange``, ``engine.simulate.simulate_many``) runs the simulator on
+   every column.
 4. Metrics: ``compute_metrics`` per column, the very call ``run_backtest`` makes, so each
    combination's metrics equal a ``run_backtest`` of its spec. This Python loop is the costliest
    stage (about 0.5 ms a column at 2,520 bars; bench/README.md has the figures).
@@ -42,17 +43,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from engine.backtest import _benchmark_equity, prepare_prices, sim_config, window_slice
+from engine.backtest import benchmark_equity, prepare_prices, sim_config, window_slice
+from engine.errors import EngineError
 from engine.metrics import compute_metrics, period_returns
 from engine.signals import IndicatorCache, operand_values
-from engine.simulate import (
-    TRADE_COLUMNS,
-    SimConfig,
-    _kernel_settings,
-    _simulate_kernel,
-    _validated_prices,
-    simulate_final_equity_many,
-)
+from engine.simulate import SimConfig, simulate_final_equity_many, simulate_many
 from engine.spec import SpecError, get_by_path, parse_path, parse_spec
 
 __all__ = ["FinalEquities", "GridError", "SweepResult", "run_sweep", "sweep_final_equity"]
@@ -65,12 +60,10 @@ _RULES_AND_WINDOW = ("entry", "exit", "name", "start", "end")  # not execution s
 # op -> (relation at t, relation at t-1 or -1); relations: 0 <, 1 <=, 2 >, 3 >=.
 _RELATIONS = {"<": (0, -1), "<=": (1, -1), ">": (2, -1), ">=": (3, -1),
               "crosses_above": (2, 1), "crosses_below": (0, 3)}
-_PNL, _RETURN = TRADE_COLUMNS.index("pnl"), TRADE_COLUMNS.index("return")
-_N_TRADE_COLUMNS = len(TRADE_COLUMNS)
 _CELLS_PER_CHUNK = 2_000_000  # bars x columns recorded at once: about 64 MB of arrays
 
 
-class GridError(ValueError):
+class GridError(EngineError, ValueError):
     """A grid that cannot be swept; the message names the key and what is allowed."""
 
 
@@ -123,7 +116,7 @@ class _Group:
 
     traded: pd.DataFrame  # the window's bars
     bars: pd.DataFrame  # the whole checked frame (the benchmark may be the traded symbol)
-    ohlc: tuple[np.ndarray, ...]  # the window's open, high, low, close, validated
+    ohlc: tuple[np.ndarray, ...]  # the window's open, high, low, close
     config: SimConfig
     members: np.ndarray  # combination indices
     entries: np.ndarray  # (len(members), n_bars) bool, C-contiguous rows
@@ -157,24 +150,24 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
         config, index = group.config, group.traded.index
         # The datetime64 array compute_metrics would derive from the index (local wall time).
         dates = (index if index.tz is None else index.tz_localize(None)).to_numpy()
-        holding = _benchmark_equity(plan.specs[group.members[0]], group.traded, group.bars,
-                                    benchmark_prices, adjust)
+        holding = benchmark_equity(plan.specs[group.members[0]], group.traded, group.bars,
+                                   benchmark_prices, adjust)
         benchmark = None if holding is None else period_returns(holding[0], config.initial_cash)
         chunk = max(1, _CELLS_PER_CHUNK // len(dates))
         for first in range(0, len(group.members), chunk):
             rows = slice(first, first + chunk)
             report(0.2 + 0.8 * done / total, "simulate")
-            equity, position, pnl, returns, counts, fees = _record_many(
-                group.ohlc, group.entries[rows], group.exits[rows], config)
+            run = simulate_many(*group.ohlc, group.entries[rows].T, group.exits[rows].T, config)
             for j, i in enumerate(group.members[rows]):
                 if j % 100 == 0:
                     report(0.2 + 0.8 * (done + j) / total, "metrics")
+                count = run.num_trades[j]
                 metrics[i] = compute_metrics(
-                    equity[j], dates, config.initial_cash, positions=position[j],
-                    trade_pnl=pnl[j, :counts[j]], trade_returns=returns[j, :counts[j]],
+                    run.equity[:, j], dates, config.initial_cash, positions=run.position[:, j],
+                    trade_pnl=run.trade_pnl[:count, j], trade_returns=run.trade_returns[:count, j],
                     benchmark_returns=benchmark, risk_free=risk_free)
-                metrics[i]["total_fees"] = float(fees[j])
-            done += len(equity)
+                metrics[i]["total_fees"] = float(run.total_fees[j])
+            done += len(run.num_trades)
     report(1.0, "metrics")
     results = [{"params": params, "metrics": values, **({"error": error} if error else {})}
                for params, values, error in zip(plan.params, metrics, plan.errors, strict=True)]
@@ -310,7 +303,7 @@ def _groups(plan: _Plan, prices: pd.DataFrame, adjust: bool,
             for side in ("entry", "exit"))
         plan.indicators_computed += len(cache)
         traded = history.iloc[window]
-        ohlc = _validated_prices(*(traded[c].to_numpy() for c in ("open", "high", "low", "close")))
+        ohlc = tuple(traded[c].to_numpy(dtype=np.float64) for c in ("open", "high", "low", "close"))
         configs: dict[SimConfig, list[int]] = {}
         if plan.same_config:
             configs[sim_config(plan.specs[members[0]])] = list(range(len(members)))
@@ -396,40 +389,3 @@ def _compare_kernel(values, left, right, now, before, out):  # pragma: no cover 
             for t in range(n):
                 out[j, t] = held_before & _holds(a[t], b[t], now)
                 held_before = _holds(a[t], b[t], before)
-
-
-# --------------------------------------------------------------------------------------------
-# 3. simulation with recording
-
-
-def _record_many(ohlc: tuple[np.ndarray, ...], entries: np.ndarray, exits: np.ndarray,
-                 config: SimConfig) -> tuple[np.ndarray, ...]:
-    """Per column: equity and position rows, trade pnl/return rows (the first ``counts[j]``
-    values are the trades), trade counts and total fees."""
-    k, n = entries.shape
-    equity, position, pnl, returns = (np.empty((k, n)) for _ in range(4))
-    counts, fees = np.empty(k, dtype=np.int64), np.empty(k)
-    _record_many_kernel(*ohlc, np.ascontiguousarray(entries), np.ascontiguousarray(exits),
-                        *_kernel_settings(config), equity, position, pnl, returns, counts, fees)
-    return equity, position, pnl, returns, counts, fees
-
-
-@numba.njit(cache=True, parallel=True)
-def _record_many_kernel(open_, high, low, close, entries, exits,
-                        direction, fill_at_close, sizing, sizing_value, fractional,
-                        fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-                        equity, position, pnl, returns, counts, fees):  # pragma: no cover
-    n = close.shape[0]
-    for j in numba.prange(entries.shape[0]):
-        cash = np.empty(n)
-        trade_log = np.empty((n, _N_TRADE_COLUMNS))
-        _, count, total_fees, _, _ = _simulate_kernel(
-            open_, high, low, close, entries, exits, j,
-            direction, fill_at_close, sizing, sizing_value, fractional,
-            fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-            True, equity[j], position[j], cash, trade_log,
-        )
-        counts[j] = count
-        fees[j] = total_fees
-        pnl[j, :count] = trade_log[:count, _PNL]
-        returns[j, :count] = trade_log[:count, _RETURN]

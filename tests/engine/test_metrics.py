@@ -1,4 +1,4 @@
-"""Spec of engine/metrics.py: hand-worked examples, the PITFALLS.md metric items, edge cases and
+"""Spec of engine/metrics/: hand-worked examples, the PITFALLS.md metric items, edge cases and
 properties. Expected values are derived by hand in the comments next to them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cross-check engine/metrics.py against empyrical-reloaded and quantstats.
+"""Cross-check engine/metrics/ against empyrical-reloaded and quantstats.
 
 Every peer is fed OUR period returns (starting capital before the first bar), so the only
 difference left is the formula. Where both use the same convention the values must agree to

@@ -14,8 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import metrics_kernel
-from engine.metrics import METRIC_KEYS, _percentile_by_partition, compute_metrics
+from engine.metrics import METRIC_KEYS, compute_metrics
+from engine.metrics.numpy_compiled import (
+    pairwise_sum,
+    percentile_by_partition,
+    percentile_linear,
+)
+from engine.metrics.tail_risk import SELECT_IN_KERNEL_MAX
 
 NOISE = 1e-12
 
@@ -183,7 +188,7 @@ def test_flat_equity_no_trades():
 
 
 def test_large_curve_uses_numpy_selection_identically():
-    n = metrics_kernel.SELECT_IN_KERNEL_MAX + 1_001
+    n = SELECT_IN_KERNEL_MAX + 1_001
     rng = np.random.default_rng(3)
     equity = 10_000.0 * np.cumprod(1.0 + rng.normal(3e-4, 0.01, n))
     dates = np.busday_offset("1900-01-01", np.arange(n), roll="forward")
@@ -196,7 +201,7 @@ def test_large_curve_uses_numpy_selection_identically():
 def test_pairwise_sum_is_numpy_bit_for_bit(n):
     rng = np.random.default_rng(n)
     values = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-8, 9, n)  # mixed magnitudes
-    assert metrics_kernel._sum(values, n) == np.add.reduce(values)
+    assert pairwise_sum(values, n) == np.add.reduce(values)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 20, 21, 101, 1_000, 100_003])
@@ -204,5 +209,26 @@ def test_percentiles_are_numpy_bit_for_bit(n):
     values = np.round(np.random.default_rng(n).normal(0.0, 0.01, n), 4 if n < 50 else 12)
     quantile = (100.0 * (1.0 - 0.95)) / 100.0
     expected = np.percentile(values, 100.0 * (1.0 - 0.95))
-    assert _percentile_by_partition(values, quantile) == expected
-    assert metrics_kernel._percentile_linear(values, n, quantile, np.empty(n)) == expected
+    assert percentile_by_partition(values, quantile) == expected
+    assert percentile_linear(values, n, quantile, np.empty(n)) == expected
+
+
+def test_the_benchmarks_plain_numpy_floor_computes_the_same_metrics():
+    # bench/bench_engine.py times compute_metrics against tests/engine/peers.plain_metrics; the
+    # comparison is fair only if both compute the same numbers.
+    from tests.engine.peers import INITIAL_CASH, plain_metrics
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    equity = INITIAL_CASH * np.cumprod(1 + rng.normal(3e-4, 0.01, n))
+    dates = np.busday_offset("2000-01-03", np.arange(n), roll="forward")
+    positions = (rng.random(n) < 0.6).astype(float)
+    pnl, trade_returns = rng.normal(5, 100, 300), rng.normal(0.001, 0.05, 300)
+    benchmark = rng.normal(3e-4, 0.01, n)
+    ours = compute_metrics(equity, dates, INITIAL_CASH, positions=positions, trade_pnl=pnl,
+                           trade_returns=trade_returns, benchmark_returns=benchmark)
+    plain = plain_metrics(equity, dates.astype(np.int64), positions, pnl, trade_returns,
+                          benchmark)
+    assert set(plain) == set(METRIC_KEYS)
+    for key in METRIC_KEYS:
+        assert ours[key] == pytest.approx(float(plain[key]), rel=1e-12, abs=1e-15), key

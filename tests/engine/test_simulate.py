@@ -1,4 +1,4 @@
-"""Hand-checked cases of the execution simulator (engine/simulate.py).
+"""Hand-checked cases of the execution simulator (engine/simulate/).
 
 Every expected number is derived in a comment from the bars of the test, so a failure can be
 checked with a pencil. Bars are written as (open, high, low, close) rows.
@@ -15,6 +15,7 @@ from engine.simulate import (
     SimConfig,
     simulate,
     simulate_final_equity_many,
+    simulate_many,
 )
 
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, END_OF_DATA = range(5)
@@ -602,6 +603,61 @@ def test_final_equity_many_equals_simulate_column_by_column(settings):
         for j in range(k)
     ]
     np.testing.assert_array_equal(many, one_by_one)
+
+
+def random_bars(rng: np.random.Generator, n: int, k: int | None = None) -> tuple[np.ndarray, ...]:
+    """Valid OHLC bars: shape (n,), or (n, k) with one independent column of bars per combo."""
+    shape = (n,) if k is None else (n, k)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, shape), axis=0))
+    first = np.full((1,) + shape[1:], 100.0)
+    open_ = np.concatenate((first, close[:-1])) * np.exp(rng.normal(0, 0.005, shape))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.02, shape))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.02, shape))
+    return open_, high, low, close
+
+
+@pytest.mark.parametrize("per_column_bars", [False, True])
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"direction": "both", "stop_loss_pct": 3, "fees_bps": 10, "slippage_bps": 5},
+     {"fill": "close", "trailing_stop_pct": 4, "fractional": False}],
+)
+def test_simulate_many_records_what_simulate_gives_column_by_column(settings, per_column_bars):
+    rng = np.random.default_rng(11)
+    n, k = 250, 9
+    bars = random_bars(rng, n, k if per_column_bars else None)
+    entries = rng.random((n, k)) < 0.05
+    exits = rng.random((n, k)) < 0.05
+    config = SimConfig(**settings)
+    many = simulate_many(*bars, entries, exits, config)
+    assert many.equity.shape == many.position.shape == (n, k)
+    assert many.num_trades.sum() > k  # the comparison means something only with trades
+    for j in range(k):
+        column = [b[:, j] for b in bars] if per_column_bars else bars
+        one = simulate(*column, entries[:, j], exits[:, j], config)
+        count = many.num_trades[j]
+        np.testing.assert_array_equal(many.equity[:, j], one.equity)
+        np.testing.assert_array_equal(many.position[:, j], one.position)
+        np.testing.assert_array_equal(many.trade_pnl[:count, j], one.trades["pnl"])
+        np.testing.assert_array_equal(many.trade_returns[:count, j], one.trades["return"])
+        assert many.total_fees[j] == one.total_fees
+
+
+def test_simulate_many_rejects_bars_with_other_columns_than_the_signals():
+    rng = np.random.default_rng(2)
+    bars = random_bars(rng, 20, 3)
+    signals = np.zeros((20, 4), dtype=bool)
+    with pytest.raises(ValueError, match="open: has 3 columns of bars but the signals have 4"):
+        simulate_many(*bars, signals, signals, SimConfig())
+
+
+def test_simulate_many_names_the_bar_and_column_of_a_bad_price():
+    open_, high, low, close = random_bars(np.random.default_rng(4), 20, 3)
+    low[7, 2] = -1.0
+    signals = np.zeros((20, 3), dtype=bool)
+    with pytest.raises(ValueError, match="low: every price must be finite and > 0; bar 7 of "
+                                         "column 2"):
+        simulate_many(open_, high, low, close, signals, signals, SimConfig())
 
 
 def test_results_do_not_depend_on_input_array_layout():

@@ -1,0 +1,324 @@
+"""The compiled (numba) bar loop of the simulator: one strategy on one column of signals.
+
+Everything here runs inside numba; the rules it implements are the execution model in the
+docstring of :mod:`engine.simulate`. The Python entry points (validation, result arrays) are in
+:mod:`engine.simulate.run`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+# Codes shared by the Python wrapper and the compiled kernel (numba freezes module globals).
+LONG, SHORT, BOTH = 0, 1, 2
+PERCENT_EQUITY, FIXED_CASH, FIXED_UNITS = 0, 1, 2
+SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, END_OF_DATA = 0, 1, 2, 3, 4
+N_TRADE_COLUMNS = 10  # len(TRADE_COLUMNS): the columns of a trade log row
+# Whole-unit rounding: a value this close below an integer is that integer (floating-point error).
+_WHOLE_UNIT_TOLERANCE = 1e-9
+_DOUBLE_EPSILON = float(np.finfo(np.float64).eps)
+
+
+@numba.njit(cache=True)
+def _purchase_cost(units, price, fee_rate):
+    """Cash a buy of ``units`` at ``price`` consumes, computed exactly as the kernel books it."""
+    notional = units * price
+    return notional + notional * fee_rate
+
+
+@numba.njit(cache=True)
+def _units_to_open(side, price, cash, sizing, sizing_value, fractional, fee_rate):
+    """Units (>= 0) for a new position of ``side`` at fill ``price``; the account is flat."""
+    if cash <= 0.0:  # flat, so cash is the equity: nothing left to trade with
+        return 0.0
+    unit_cost = price * (1.0 + fee_rate)
+    if sizing == PERCENT_EQUITY:
+        units = cash * (sizing_value / 100.0) / unit_cost
+    elif sizing == FIXED_CASH:
+        units = sizing_value / unit_cost
+    else:
+        units = sizing_value
+    if side > 0 and units > cash / unit_cost:  # a long never borrows
+        units = cash / unit_cost
+    if not fractional:
+        whole = math.floor(units)
+        if units - whole > 1.0 - _WHOLE_UNIT_TOLERANCE:
+            whole += 1.0
+        units = whole
+    if side > 0:
+        # units * price * (1 + f) can round a few ulps above the cash, and a long must never
+        # borrow: step units down (one share, or ~one ulp) until the purchase fits. The step
+        # doubles each time, so the loop ends quickly whatever the overshoot.
+        step = 1.0 if not fractional else units * _DOUBLE_EPSILON
+        while units > 0.0 and _purchase_cost(units, price, fee_rate) > cash:
+            units = max(units - step, 0.0)
+            step *= 2.0
+    return units
+
+
+@numba.njit(cache=True)
+def _protective_exit(side, entry_price, extreme, bar_open, bar_high, bar_low,
+                     stop_frac, target_frac, trail_frac):
+    """Stop/target check of one bar. Returns (hit, market price of the fill, exit reason code).
+
+    ``extreme`` is the entry price combined with the highest high (long) / lowest low (short) of
+    the bars since the entry, strictly before this one.
+    """
+    if side > 0:
+        stop = -np.inf
+        stop_reason = STOP_LOSS
+        if stop_frac > 0.0:
+            stop = entry_price * (1.0 - stop_frac)
+        if trail_frac > 0.0:
+            trail = max(extreme, bar_open) * (1.0 - trail_frac)
+            if trail > stop:
+                stop = trail
+                stop_reason = TRAILING_STOP
+        target = np.inf
+        if target_frac > 0.0:
+            target = entry_price * (1.0 + target_frac)
+        if bar_open <= stop:
+            return True, bar_open, stop_reason
+        if bar_open >= target:
+            return True, bar_open, TAKE_PROFIT
+        if bar_low <= stop:
+            return True, stop, stop_reason
+        if bar_high >= target:
+            return True, target, TAKE_PROFIT
+        return False, 0.0, SIGNAL
+    stop = np.inf
+    stop_reason = STOP_LOSS
+    if stop_frac > 0.0:
+        stop = entry_price * (1.0 + stop_frac)
+    if trail_frac > 0.0:
+        trail = min(extreme, bar_open) * (1.0 + trail_frac)
+        if trail < stop:
+            stop = trail
+            stop_reason = TRAILING_STOP
+    target = -np.inf
+    if target_frac > 0.0:
+        target = entry_price * (1.0 - target_frac)
+    if bar_open >= stop:
+        return True, bar_open, stop_reason
+    if bar_open <= target:
+        return True, bar_open, TAKE_PROFIT
+    if bar_high >= stop:
+        return True, stop, stop_reason
+    if bar_low <= target:
+        return True, target, TAKE_PROFIT
+    return False, 0.0, SIGNAL
+
+
+@numba.njit(cache=True)
+def _orders_for_signal(direction, side, entry, exit_):
+    """What a non-conflicting signal does given the current side: (close it?, side to open)."""
+    if direction == LONG:
+        if entry and side == 0:
+            return False, 1
+        if exit_ and side > 0:
+            return True, 0
+        return False, 0
+    if direction == SHORT:
+        if entry and side == 0:
+            return False, -1
+        if exit_ and side < 0:
+            return True, 0
+        return False, 0
+    if entry and side <= 0:
+        return side < 0, 1
+    if exit_ and side >= 0:
+        return side > 0, -1
+    return False, 0
+
+
+@numba.njit(cache=True)
+def simulate_kernel(open_, high, low, close, entries, exits, column,
+                     direction, fill_at_close, sizing, sizing_value, fractional,
+                     fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
+                     record, equity_out, position_out, cash_out, trade_log):
+    """Run the bars. ``entries``/``exits`` are (n_columns, n_bars); ``column`` selects one.
+
+    With ``record`` the per-bar arrays and ``trade_log`` (n_bars, 10) are filled; without it
+    they are ignored (parameter sweeps). Returns (final equity, number of trades, total fees,
+    total slippage, turnover).
+    """
+    n = close.shape[0]
+    cash = initial_cash
+    side = 0  # +1 long, -1 short, 0 flat
+    units = 0.0  # absolute size of the open position
+    entry_price = 0.0
+    entry_index = -1
+    entry_fee = 0.0
+    extreme = 0.0  # entry price, then highest high (long) / lowest low (short) of finished bars
+    has_protection = stop_frac > 0.0 or target_frac > 0.0 or trail_frac > 0.0
+    pending_entry = False
+    pending_exit = False
+    n_trades = 0
+    total_fees = 0.0
+    total_slippage = 0.0
+    turnover = 0.0
+    equity = initial_cash
+
+    for t in range(n):
+        for phase in range(3):
+            # phase 0: pending order at the open; 1: stops/targets; 2: signals at the close.
+            close_position = False
+            open_side = 0
+            market_price = 0.0
+            reason = SIGNAL
+            if phase == 0:
+                if pending_entry or pending_exit:
+                    close_position, open_side = _orders_for_signal(
+                        direction, side, pending_entry, pending_exit
+                    )
+                    market_price = open_[t]
+                    pending_entry = False
+                    pending_exit = False
+            elif phase == 1:
+                if side != 0 and has_protection:
+                    hit, market_price, reason = _protective_exit(
+                        side, entry_price, extreme, open_[t], high[t], low[t],
+                        stop_frac, target_frac, trail_frac,
+                    )
+                    if hit:
+                        close_position = True
+                    elif side > 0:
+                        extreme = max(extreme, high[t])
+                    else:
+                        extreme = min(extreme, low[t])
+            else:
+                entry = entries[column, t]
+                exit_ = exits[column, t]
+                if entry != exit_:  # neither, or a conflict: nothing to do
+                    if fill_at_close:
+                        close_position, open_side = _orders_for_signal(
+                            direction, side, entry, exit_
+                        )
+                        market_price = close[t]
+                        if t == n - 1:
+                            open_side = 0  # nothing is opened on the last bar
+                    elif t < n - 1:
+                        pending_entry = entry
+                        pending_exit = exit_
+
+            if close_position:
+                price = market_price * (1.0 - side * slip)  # selling a long, buying a short
+                notional = units * price
+                exit_fee = notional * fee_rate
+                if side > 0:
+                    cash += notional - exit_fee
+                else:
+                    cash -= notional + exit_fee
+                total_fees += exit_fee
+                total_slippage += units * abs(price - market_price)
+                turnover += notional
+                if record:
+                    _write_trade(trade_log, n_trades, side, entry_index, entry_price, t, price,
+                                 units, entry_fee, exit_fee, reason)
+                n_trades += 1
+                side = 0
+                units = 0.0
+
+            if open_side != 0:
+                price = market_price * (1.0 + open_side * slip)
+                new_units = _units_to_open(open_side, price, cash, sizing, sizing_value,
+                                           fractional, fee_rate)
+                if new_units > 0.0:
+                    notional = new_units * price
+                    fee = notional * fee_rate
+                    if open_side > 0:
+                        cash -= notional + fee
+                    else:
+                        cash += notional - fee
+                    total_fees += fee
+                    total_slippage += new_units * abs(price - market_price)
+                    turnover += notional
+                    side = open_side
+                    units = new_units
+                    entry_price = price
+                    entry_index = t
+                    entry_fee = fee
+                    extreme = price
+
+        equity = cash + side * units * close[t]
+        if record:
+            equity_out[t] = equity
+            position_out[t] = side * units
+            cash_out[t] = cash
+
+    if side != 0 and record:
+        _write_trade(trade_log, n_trades, side, entry_index, entry_price, n - 1, close[n - 1],
+                     units, entry_fee, 0.0, END_OF_DATA)
+    if side != 0:
+        n_trades += 1
+    return equity, n_trades, total_fees, total_slippage, turnover
+
+
+@numba.njit(cache=True)
+def _write_trade(trade_log, row, side, entry_index, entry_price, exit_index, exit_price,
+                 units, entry_fee, exit_fee, reason):
+    fees = entry_fee + exit_fee
+    pnl = units * (exit_price - entry_price) * side - fees
+    trade_log[row, 0] = side
+    trade_log[row, 1] = entry_index
+    trade_log[row, 2] = entry_price
+    trade_log[row, 3] = exit_index
+    trade_log[row, 4] = exit_price
+    trade_log[row, 5] = units
+    trade_log[row, 6] = pnl
+    trade_log[row, 7] = pnl / (units * entry_price)
+    trade_log[row, 8] = fees
+    trade_log[row, 9] = reason
+
+
+@numba.njit(cache=True, parallel=True)
+def final_equity_many_kernel(open_, high, low, close, entries, exits,
+                              direction, fill_at_close, sizing, sizing_value, fractional,
+                              fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash):
+    n_columns = entries.shape[0]
+    out = np.empty(n_columns)
+    no_bars = np.empty(0)
+    no_trades = np.empty((0, N_TRADE_COLUMNS))
+    for j in numba.prange(n_columns):
+        out[j] = simulate_kernel(
+            open_, high, low, close, entries, exits, j,
+            direction, fill_at_close, sizing, sizing_value, fractional,
+            fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
+            False, no_bars, no_bars, no_bars, no_trades,
+        )[0]
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def record_many_kernel(open_, high, low, close, entries, exits,
+                       direction, fill_at_close, sizing, sizing_value, fractional,
+                       fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
+                       equity, position, pnl, returns, counts, fees):
+    """Every column recorded, in parallel threads (numba ``prange``).
+
+    Prices are (1, n_bars) rows shared by every column or (n_columns, n_bars), one row per
+    column; ``entries``/``exits`` and the outputs ``equity``, ``position``, ``pnl``, ``returns``
+    are (n_columns, n_bars) rows; ``counts`` and ``fees`` (n_columns,). Row ``j`` of ``pnl`` and
+    ``returns`` holds column ``j``'s trades in its first ``counts[j]`` values.
+    """
+    n = close.shape[1]
+    price_rows = close.shape[0]  # 1 (shared) or one per column
+    pnl_column = 6  # TRADE_COLUMNS.index("pnl")
+    return_column = 7  # TRADE_COLUMNS.index("return")
+    for j in numba.prange(entries.shape[0]):
+        row = j % price_rows  # (a conditional would not type-unify with the prange index)
+        cash = np.empty(n)
+        trade_log = np.empty((n, N_TRADE_COLUMNS))
+        _, count, total_fees, _, _ = simulate_kernel(
+            open_[row], high[row], low[row], close[row], entries, exits, j,
+            direction, fill_at_close, sizing, sizing_value, fractional,
+            fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
+            True, equity[j], position[j], cash, trade_log,
+        )
+        counts[j] = count
+        fees[j] = total_fees
+        pnl[j, :count] = trade_log[:count, pnl_column]
+        returns[j, :count] = trade_log[:count, return_column]
