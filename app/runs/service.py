@@ -24,7 +24,9 @@ from app.services.errors import (
     NotFoundError,
 )
 from app.services.strategies import get_strategy
+from engine.cost import check_run_size
 from engine.options import OPTIONS_MODELS, OptionsError, parse_options
+from engine.spec import parse_spec
 
 if TYPE_CHECKING:
     from app.context import AppContext
@@ -56,6 +58,7 @@ def check_kind_and_options(kind: Any, options: Any,
         return kind, {}
     try:
         parsed = parse_options(model, options, spec=spec)
+        check_run_size(parse_spec(spec), parsed)
     except OptionsError as exc:
         raise InvalidInputError("invalid options", {
             f"options.{path}" if path else "options": message

@@ -28,6 +28,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from engine.indicators import INDICATORS
+from engine.spec.limits import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_LOOKBACK_BARS,
+    MAX_MONEY,
+    MAX_RULES,
+)
 
 OPS = ("<", "<=", ">", ">=", "crosses_above", "crosses_below")
 PRICE_FIELDS = ("open", "high", "low", "close", "volume")
@@ -85,9 +92,12 @@ def _iso_date(value: Any) -> Any:
         if not _ISO_DATE.fullmatch(value):
             raise _invalid("must be an ISO date YYYY-MM-DD (e.g. 2015-01-31)")
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError as error:
             raise _invalid(f"is not a calendar date ({error})") from None
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            raise _invalid(f"must be from {EARLIEST_DATE} to {LATEST_DATE}")
+        return day
     return value
 
 
@@ -129,7 +139,8 @@ class PriceOperand(_SpecModel):
     """A price field of the bar, ``offset`` bars back (0 = the current bar)."""
 
     field: PriceField
-    offset: Integer = Field(0, ge=0, description="Bars back; 1 is the previous bar's value.")
+    offset: Integer = Field(0, ge=0, le=MAX_LOOKBACK_BARS,
+                            description="Bars back; 1 is the previous bar's value.")
 
 
 class IndicatorParams(_SpecModel):
@@ -174,7 +185,9 @@ def _indicator_operand_model(info: Any) -> type[IndicatorOperand]:
         annotation = {int: Integer, float: Real}.get(param_type, param_type)
         if default is None or param in required:
             default = ...
-        param_fields[param] = (annotation, Field(default, ge=minimum, validate_default=True))
+        most = MAX_LOOKBACK_BARS if param_type is int else None  # int params are look-backs
+        param_fields[param] = (annotation, Field(default, ge=minimum, le=most,
+                                                 validate_default=True))
     validators = {}
     if {"fast", "slow"} <= info.params.keys():
         validators["_fast_below_slow"] = field_validator("slow")(_fast_below_slow)
@@ -191,7 +204,7 @@ def _indicator_operand_model(info: Any) -> type[IndicatorOperand]:
     }
     if info.inputs == "source":
         fields["source"] = (PriceField, "close")
-    fields["offset"] = (Integer, Field(0, ge=0, description="Bars back."))
+    fields["offset"] = (Integer, Field(0, ge=0, le=MAX_LOOKBACK_BARS, description="Bars back."))
     model = create_model(f"{class_name}Operand", __base__=IndicatorOperand, **fields)
     model.indicator_name, model.inputs = info.name, info.inputs
     return model
@@ -326,6 +339,14 @@ AnyGroup.model_rebuild()
 # --- The spec --------------------------------------------------------------------------------
 
 
+def count_rules(node: Any) -> int:
+    """Rules (comparisons) in a rule tree, at any depth."""
+    if isinstance(node, Rule):
+        return 1
+    members = getattr(node, "all", None) or getattr(node, "any", None) or []
+    return sum(count_rules(member) for member in members)
+
+
 class Sizing(_SpecModel):
     """How much to buy or sell on an entry."""
 
@@ -333,7 +354,7 @@ class Sizing(_SpecModel):
         description="percent_equity: value is % of equity; fixed_cash: value is an amount of "
         "account currency; fixed_units: value is a number of units."
     )
-    value: Real = Field(gt=0)
+    value: Real = Field(gt=0, le=MAX_MONEY)
 
     @field_validator("value")
     @classmethod
@@ -354,7 +375,8 @@ class StrategySpec(_SpecModel):
     )
     start: IsoDate | None = Field(None, description="First date (ISO); null = all data.")
     end: IsoDate | None = Field(None, description="Last date (ISO); null = all data.")
-    initial_cash: Real = Field(10_000.0, gt=0, description="Starting capital, account currency.")
+    initial_cash: Real = Field(10_000.0, gt=0, le=MAX_MONEY,
+                               description="Starting capital, account currency.")
     direction: Direction = Field(
         "long", description="both: entry opens a long, exit closes it and opens a short."
     )
@@ -376,6 +398,15 @@ class StrategySpec(_SpecModel):
     fill: Fill = Field(
         "next_open", description="next_open: signal at t's close fills at t+1's open; close: at t."
     )
+
+    @field_validator("exit")
+    @classmethod
+    def _at_most_max_rules(cls, exit_: Any, info: ValidationInfo) -> Any:
+        entry = info.data.get("entry")
+        count = count_rules(exit_) + (count_rules(entry) if entry is not None else 0)
+        if count > MAX_RULES:
+            raise _invalid(f"entry and exit hold {count} rules together; at most {MAX_RULES}")
+        return exit_
 
     @field_validator("benchmark")
     @classmethod

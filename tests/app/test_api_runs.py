@@ -154,3 +154,22 @@ def test_prices_and_symbols(user_a):
     assert error_of(backwards)["fields"] == {"end": "must not be before start"}
     assert user_a.get("/prices/..%2Fetc").status_code in (404, 422)
     assert user_a.client.get("/api/v1/prices/SPY").status_code == 401  # needs a login
+
+
+def test_a_run_too_large_to_finish_is_refused_at_creation_naming_the_grid(user_a):
+    strategy = create(user_a, start="1950-01-01", end="2020-12-31")
+    grid = {"entry.all[0].right": list(range(400)), "exit.any[0].right": list(range(60))}
+    answer = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "sweep",
+                                        "options": {"grid": grid}})
+    assert answer.status_code == 422
+    assert "simulated bars" in error_of(answer)["fields"]["options.grid"]
+    assert user_a.get("/runs").get_json()["total"] == 0  # nothing was stored
+
+
+def test_a_spec_with_an_unbounded_look_back_is_refused_when_saved(user_a):
+    spec = example_spec()
+    spec["entry"]["all"][0]["left"]["params"]["period"] = 100_000
+    answer = user_a.post("/strategies", json={"spec": spec})
+    assert answer.status_code == 422
+    assert error_of(answer)["fields"] == {
+        "spec.entry.all[0].left.params.period": "must be at most 5000"}
