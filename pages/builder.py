@@ -257,8 +257,15 @@ def edit(_values, _shapes, _actions, _apply, json_text, spec):
     Input("builder-spec", "data"),
 )
 def validate(spec):
-    errors = spec_errors(spec)
     slots = [item["id"]["path"] for item in ctx.outputs_list[0]]
+    beside, summary, invalid = field_messages(spec, slots)
+    return beside, summary, invalid, invalid, describe_spec(spec), _json_view(spec)
+
+
+def field_messages(spec: Any, slots: list[str]) -> tuple[list[str], Any, bool]:
+    """The validator's message for each field slot (by path, "" when fine), an alert listing
+    the messages that have no slot, and whether the spec is invalid."""
+    errors = spec_errors(spec)
     beside = [errors.get(path, "") for path in slots]
     elsewhere = {p: m for p, m in errors.items() if p not in slots}
     summary = None
@@ -268,7 +275,7 @@ def validate(spec):
                              + (":" if items else " (shown beside the fields)."),
                              html.Ul(items, className="mb-0") if items else None],
                             color="danger", className="py-2", id="builder-invalid")
-    return beside, summary, bool(errors), bool(errors), describe_spec(spec), _json_view(spec)
+    return beside, summary, bool(errors)
 
 
 def _headline(metrics: dict[str, Any], benchmark: dict[str, Any] | None) -> dbc.Row:
@@ -328,28 +335,41 @@ def update_preview(spec):
 def save_or_run(_save, _run, spec, saved):
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         return no_update, no_update, no_update, no_update, no_update
-    user_id = current_user_id()
-    running = ctx.triggered_id == "builder-run"
     try:
-        if saved is None or not running or normalised_or_raw(spec) != saved["spec"]:
-            with session_scope(arena().sessions) as session:
-                strategy_id, version = cockpit.save_strategy(
-                    session, user_id, spec, saved["id"] if saved else None,
-                    saved["version"] if saved else None)
-            saved = {"id": strategy_id, "version": version, "spec": normalised_or_raw(spec)}
-        link = html.A(f"/builder/{saved['id']}", href=f"/builder/{saved['id']}")
-        if running:
-            run_id = run_service.start_run(arena(), user_id, saved["id"], "backtest", {})
-            return saved, no_update, f"version {saved['version']}", link, f"/runs/{run_id}"
+        saved, run_id = save_spec(current_user_id(), spec, saved,
+                                  run=ctx.triggered_id == "builder-run")
     except ServiceError as error:
         problems = [html.Li(f"{field.removeprefix('spec.')}: {message}")
                     for field, message in error.fields.items()]
         return no_update, dbc.Alert([error.message, html.Ul(problems)] if problems
                                     else error.message, color="warning"), \
             no_update, no_update, no_update
+    link = html.A(f"/builder/{saved['id']}", href=f"/builder/{saved['id']}")
+    version = f"version {saved['version']}"
+    if run_id is not None:
+        return saved, no_update, version, link, f"/runs/{run_id}"
     message = dbc.Alert(f"Saved version {saved['version']}.", color="success", duration=4000,
                         id="builder-saved")
-    return saved, message, f"version {saved['version']}", link, no_update
+    return saved, message, version, link, no_update
+
+
+def save_spec(user_id: int, spec: dict[str, Any], saved: dict[str, Any] | None, run: bool
+              ) -> tuple[dict[str, Any], int | None]:
+    """Save ``spec`` as a new strategy or a new version of ``saved`` (``{id, version, spec}``)
+    and, with ``run``, start a backtest of it; ``(saved, run id or None)``.
+
+    Run saves first only when the spec differs from the saved one. ServiceError (e.g. invalid
+    spec, stale version) propagates with nothing saved.
+    """
+    if saved is None or not run or normalised_or_raw(spec) != saved["spec"]:
+        with session_scope(arena().sessions) as session:
+            strategy_id, version = cockpit.save_strategy(
+                session, user_id, spec, saved["id"] if saved else None,
+                saved["version"] if saved else None)
+        saved = {"id": strategy_id, "version": version, "spec": normalised_or_raw(spec)}
+    run_id = run_service.start_run(arena(), user_id, saved["id"], "backtest", {}) if run \
+        else None
+    return saved, run_id
 
 
 dash.register_page("pages.builder", path="/builder", name="Builder",

@@ -141,7 +141,7 @@ def run_summary(run: Any) -> dict[str, Any]:
             "strategy": run.strategy.name if run.strategy else run.spec.get("name"),
             "symbol": run.spec.get("symbol"), "created_at": run.created_at,
             "duration_seconds": _seconds(run.started_at, run.finished_at),
-            "metrics": run.metrics or {}, "spec": run.spec}
+            "metrics": run.metrics or {}, "spec": run.spec, "options": run.options or {}}
 
 
 def list_run_summaries(session: Session, user_id: int, *, strategy_id: int | None = None,
