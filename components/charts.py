@@ -77,10 +77,10 @@ def _finish(figure: go.Figure, title: str, height: int, dates: bool = True,
                                  "xanchor": "right"},
                          margin={"l": 55, "r": 15, "t": 60, "b": 35})
     if dates:
-        figure.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS, "x": 0, "y": 1.0,
-                                           "yanchor": "bottom", "bgcolor": "#3a3f44",
-                                           "activecolor": ACCENT},
-                            rangeslider={"visible": False}, row=1, col=1)
+        figure.update_layout(xaxis={"rangeselector": {"buttons": RANGE_BUTTONS, "x": 0, "y": 1.0,
+                                                      "yanchor": "bottom", "bgcolor": "#3a3f44",
+                                                      "activecolor": ACCENT},
+                                    "rangeslider": {"visible": False}})
     if percent:
         figure.update_yaxes(tickformat=".0%")
     return figure

@@ -23,9 +23,9 @@ def metric_card(key: str, value: Any, benchmark_value: Any = None,
                               className="metric-benchmark small text-muted",
                               id={"type": "metric-benchmark", "key": key},
                               **{"data-value": repr(benchmark_value)}))
-    return dbc.Col(dbc.Card(dbc.CardBody(lines, className="p-2"), className="metric-card h-100",
-                            title=tooltip(key)),
-                   xs=6, md=3, xl=2, className="mb-2")
+    card = dbc.Card(dbc.CardBody(lines, className="p-2"), className="metric-card h-100")
+    return dbc.Col(html.Div(card, title=tooltip(key), className="h-100"), xs=6, md=3, xl=2,
+                   className="mb-2")
 
 
 def metric_cards(metrics: dict[str, Any], benchmark_metrics: dict[str, Any] | None,

@@ -282,12 +282,11 @@ def _headline(metrics: dict[str, Any], benchmark: dict[str, Any] | None) -> dbc.
     cells = []
     for key in HEADLINE:
         bench = f" (B&H {format_metric(key, benchmark.get(key))})" if benchmark else ""
-        cells.append(dbc.Col([html.Div(info(key).label, className="small text-muted"),
-                              html.Div(format_metric(key, metrics.get(key)),
-                                       id={"type": "preview-metric", "key": key},
-                                       className="fw-semibold"),
-                              html.Div(bench, className="small text-muted")],
-                             title=tooltip(key), width=3))
+        cells.append(dbc.Col(html.Div([
+            html.Div(info(key).label, className="small text-muted"),
+            html.Div(format_metric(key, metrics.get(key)),
+                     id={"type": "preview-metric", "key": key}, className="fw-semibold"),
+            html.Div(bench, className="small text-muted")], title=tooltip(key)), width=3))
     return dbc.Row(cells, className="g-1 text-center")
 
 
