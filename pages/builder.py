@@ -199,7 +199,7 @@ def layout(strategy_id: str | None = None, example: str | None = None, **_query:
         ], className="g-3"),
         dcc.Store(id="builder-spec", data=spec),
         dcc.Store(id="builder-strategy", data=saved),
-        dcc.Location(id="builder-go", refresh=False),
+        dcc.Location(id="builder-go", refresh="callback-nav"),
     ], fluid=True)
 
 

@@ -173,7 +173,7 @@ def layout(run_id: str | None = None, **_query: Any) -> Any:
         html.Div(report(summary, document), id="results-body"),
         dcc.Store(id="results-run-id", data=summary["id"]),
         dcc.Interval(id="results-poll", interval=POLL_MS, disabled=not active),
-        dcc.Location(id="results-go", refresh=False),
+        dcc.Location(id="results-go", refresh="callback-nav"),
     ], fluid=True)
 
 

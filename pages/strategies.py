@@ -68,7 +68,7 @@ def layout(**_query: Any) -> dbc.Container:
         html.Div(table, id="strategies-table"),
         dcc.ConfirmDialog(id="strategies-confirm-delete"),
         dcc.Store(id="strategies-pending-delete"),
-        dcc.Location(id="strategies-go", refresh=False),
+        dcc.Location(id="strategies-go", refresh="callback-nav"),
     ], fluid=True)
 
 
