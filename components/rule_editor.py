@@ -121,7 +121,7 @@ def _rule_row(row: EditorRow) -> html.Div:
                                     _options(OPS, OP_LABELS)), f"{row.path}.op"),
                      className="me-1"),
             operand_controls(rule.get("right"), f"{row.path}.right"),
-            html.Div([_action(row.path, "duplicate", "⧉", "duplicate this row"),
+            html.Div([_action(row.path, "duplicate", "copy", "duplicate this row"),
                       _action(row.path, "remove", "✕", "remove this row", "danger")],
                      className="ms-auto d-flex align-items-start"),
         ], className="d-flex flex-wrap align-items-start"),
