@@ -8,7 +8,6 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 NAV_ITEMS = (
     ("Strategies", "/strategies"),
     ("Builder", "/builder"),
-    ("Results", "/results"),
     ("Stress", "/stress"),
     ("Runs", "/runs"),
     ("Live", "/live"),

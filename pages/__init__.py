@@ -1,3 +1,7 @@
-"""Dash pages, one module per URL. Importing this package registers them all."""
+"""Dash pages, one module per URL. Importing this package registers them all.
 
-from pages import builder, home, live, results, runs, strategies, stress  # noqa: F401
+Order matters: ``/runs/compare`` is registered before the ``/runs/<run_id>`` template, so the
+word "compare" is never taken for a run id.
+"""
+
+from pages import builder, compare, home, live, results, runs, strategies, stress  # noqa: F401

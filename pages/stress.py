@@ -83,11 +83,15 @@ def _form(strategies: list[dict[str, Any]]) -> dbc.Card:
     ]), className="mb-3")
 
 
-def layout(run: str | None = None, **_query: Any) -> dbc.Container:
+def layout(run: str | None = None, strategy: str | None = None, **_query: Any
+           ) -> dbc.Container:
     try:
         strategies = _strategy_options(current_user_id())
     except LookupError:  # no user (Dash validating the layout outside a request)
         strategies = []
+    if strategy and strategy.isdigit() and any(s["value"] == int(strategy) for s in strategies):
+        # /stress?strategy=ID (from Strategies and Results): that strategy first
+        strategies.sort(key=lambda s: s["value"] != int(strategy))
     run_id = int(run) if run and run.isdigit() else None
     return dbc.Container([
         html.H2("Stress tests", className="page-title"),
@@ -181,6 +185,7 @@ def follow_run(_ticks, run_id):
         with arena().sessions() as session:
             run = run_service.get_run(session, user_id, run_id)
             status, progress, stage, error = run.status, run.progress, run.stage, run.error
+            strategy_id = run.strategy_id
             document = (run_service.get_result(session, user_id, run_id)
                         if status == "succeeded" else None)
     except ServiceError as exc:
@@ -190,7 +195,16 @@ def follow_run(_ticks, run_id):
     if status != "succeeded":
         alert = dbc.Alert(f"The stress run {status}: {error or stage}", color="danger")
         return progress, "", {"display": "none"}, "", alert, True
-    return 100, "done", {"display": "none"}, "", results(document), True
+    return 100, "done", {"display": "none"}, "", [results_link(strategy_id),
+                                                   results(document)], True
+
+
+def results_link(strategy_id: int) -> html.P:
+    """Where the backtests of the stressed strategy are listed."""
+    href = f"/runs?strategy={strategy_id}&kind=backtest"
+    return html.P(["Backtest results of this strategy: ", html.A(href, href=href,
+                                                                 id="stress-results-link")],
+                  className="small")
 
 
 def results(document: dict[str, Any]) -> html.Div:

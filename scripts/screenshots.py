@@ -21,7 +21,8 @@ from selenium.webdriver.common.by import By
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
-PAGES = {"/login": "login", "/": "home", "/strategies": "strategies", "/stress": "stress"}
+PAGES = {"/login": "login", "/": "home", "/strategies": "strategies",
+         "/builder?example=rsi_mean_reversion": "builder", "/runs": "runs", "/stress": "stress"}
 DEMO = ("demo@strategy-arena.local", "arena-demo")
 
 
@@ -63,9 +64,30 @@ def main(paths: list[str]) -> None:
                 for path in paths or [p for p in PAGES if p != "/login"]:
                     driver.get(base + path)
                     time.sleep(4)
-                    name = PAGES.get(path, path.strip("/"))
+                    name = PAGES.get(path, path.strip("/").split("?")[0])
                     driver.save_screenshot(str(OUT / f"{name}.png"))
                     print("saved", path)
+                    if path.startswith("/builder"):  # run it: the results page, then compare
+                        driver.find_element(By.ID, "builder-run").click()
+                        for _ in range(120):
+                            if driver.find_elements(By.ID, "results-report"):
+                                break
+                            time.sleep(1)
+                        time.sleep(4)
+                        driver.save_screenshot(str(OUT / "results.png"))
+                        print("saved results")
+                    if path == "/runs":  # compare the two newest backtests when there are two
+                        boxes = [b for b in driver.find_elements(
+                            By.CSS_SELECTOR, "#runs-list input[type=checkbox]")
+                            if b.is_enabled()][:2]
+                        if len(boxes) == 2:
+                            for box in boxes:
+                                box.click()
+                            time.sleep(1)
+                            driver.find_element(By.ID, "runs-compare").click()
+                            time.sleep(4)
+                            driver.save_screenshot(str(OUT / "compare.png"))
+                            print("saved compare")
                     if path == "/stress":  # run the first strategy's stress test, then the report
                         driver.find_element(By.ID, "stress-run").click()
                         for _ in range(120):
