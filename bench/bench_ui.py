@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import Settings
+from app.runs.service import get_run, start_run
 from app.services import session_scope
-from app.services.runs import get_run, start_run
 from app.services.strategies import create_strategy
 from app.services.users import register_user
 from engine.spec import load_example

@@ -20,8 +20,8 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app.auth import current_user_id
 from app.context import arena
+from app.runs import service as run_service
 from app.services import cockpit, session_scope
-from app.services import runs as run_service
 from app.services import strategies as strategy_service
 from app.services.errors import ServiceError
 from app.services.prices import available_symbols

@@ -19,8 +19,8 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from app.auth import current_user_id
 from app.context import arena
+from app.runs import service as run_service
 from app.services import cockpit
-from app.services import runs as run_service
 from app.services.errors import ServiceError
 from components import charts, result_data, rule_tree
 from components.metric_cards import metric_cards

@@ -14,8 +14,8 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from app.auth import current_user_id
 from app.context import arena
 from app.models import RUN_KINDS, RUN_STATUSES
+from app.runs import service as run_service
 from app.services import cockpit, session_scope
-from app.services import runs as run_service
 from app.services.errors import ServiceError
 from components.metric_info import format_metric
 

@@ -12,7 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from app.auth import current_user_id
 from app.context import arena
 from app.models import Strategy
-from app.services import runs as run_service
+from app.runs import service as run_service
 from app.services import session_scope
 from app.services import strategies as service
 from app.services.errors import ServiceError

@@ -3,7 +3,7 @@ strategy services: the price panel of a spec (bars of its window, the indicators
 its entry and exit conditions hold), the in-process preview backtest, and run summaries.
 
 Thin: prices come from :mod:`app.services.prices`, maths from the engine, rows from
-:mod:`app.services.runs` / :mod:`app.services.strategies`. No SQL here either.
+:mod:`app.runs.service` / :mod:`app.services.strategies`. No SQL here either.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from app.services import runs as run_service
+from app.runs import service as run_service
 from app.services import strategies as strategy_service
 from app.services.errors import NotFoundError
 from app.services.prices import load_prices

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import g
 
+from app.runs.service import get_run, start_run
 from app.services import session_scope
-from app.services.runs import get_run, start_run
 from app.services.strategies import create_strategy
 
 

@@ -91,7 +91,7 @@ def test_downloads_give_the_run_s_own_trades_equity_and_result(app, pages_, owne
                  for what in ("trades", "equity", "json")}
         other_trades = results.download("trades", user.id, second)
         with arena().sessions() as session:
-            from app.services.runs import get_result
+            from app.runs.service import get_result
 
             document = get_result(session, user.id, first)
     finally:
