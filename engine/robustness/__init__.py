@@ -13,10 +13,15 @@ from engine.robustness.report import (
     DEFAULT_COST_POINTS,
     DEFAULT_MAX_COST_BPS,
     DEFAULT_PATHS,
+    MAX_COST_BPS,
+    MAX_COST_POINTS,
+    MAX_TRADE_PATHS,
+    MIN_COST_POINTS,
     RobustnessResult,
     describe,
     run_robustness,
 )
 
-__all__ = ["DEFAULT_COST_POINTS", "DEFAULT_MAX_COST_BPS", "DEFAULT_PATHS", "RobustnessResult",
+__all__ = ["DEFAULT_COST_POINTS", "DEFAULT_MAX_COST_BPS", "DEFAULT_PATHS", "MAX_COST_BPS",
+           "MAX_COST_POINTS", "MAX_TRADE_PATHS", "MIN_COST_POINTS", "RobustnessResult",
            "describe", "run_robustness"]

@@ -22,6 +22,11 @@ Progress = Callable[[float, str], None]
 DEFAULT_PATHS = 5000
 DEFAULT_MAX_COST_BPS = 100.0
 DEFAULT_COST_POINTS = 11
+#: Limits of a run's options (engine.options.RobustnessOptions): bounded time and memory.
+MAX_TRADE_PATHS = 100_000
+MAX_COST_BPS = 1000.0
+MIN_COST_POINTS = 11
+MAX_COST_POINTS = 201
 
 
 @dataclass(frozen=True)
