@@ -84,7 +84,8 @@ def missing_weekdays(dates: np.ndarray) -> list[dict[str, Any]]:
     found = []
     for row in np.flatnonzero(skipped >= MISSING_WEEKDAYS):
         after = str(days[row])
-        found.append({"date": str(days[row] + 1), "kind": "missing_bars", "message": (
+        first_missing = np.busday_offset(days[row] + 1, 0, roll="forward")
+        found.append({"date": str(first_missing), "kind": "missing_bars", "message": (
             f"no bars on {int(skipped[row])} weekdays after {after} (next bar "
             f"{days[row + 1]}): more than a holiday (a market closure such as September "
             "2001, or a hole in the data); signals and returns jump over the gap")})
