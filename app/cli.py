@@ -293,5 +293,47 @@ def stress(spec_path: str, prices_path: str | None, scenarios: str | None,
     print_stress(run_or_exit(work), as_json)
 
 
+def _robustness_default(name: str) -> Any:
+    from app.cli_robustness import robustness_default
+
+    return robustness_default(name)
+
+
+@main.command()
+@click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
+              help="Strategy spec JSON (contract §1).")
+@click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
+              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+@click.option("--paths", default=_robustness_default("paths"), show_default=True, type=int,
+              help="Trade-order Monte Carlo paths (0 skips it).")
+@click.option("--seed", default=_robustness_default("seed"), show_default=True, type=int,
+              help="Trade-order Monte Carlo seed.")
+@click.option("--max-cost-bps", default=_robustness_default("max_cost_bps"), show_default=True,
+              type=float, help="Highest cost per side on the cost grid, in bps.")
+@click.option("--cost-points", default=_robustness_default("cost_points"), show_default=True,
+              type=int, help="Costs on the grid, from 0 to --max-cost-bps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3d).")
+def robustness(spec_path: str, prices_path: str | None, paths: int, seed: int,
+               max_cost_bps: float, cost_points: int, as_json: bool) -> None:
+    """How robust is a strategy: fills, costs and break-even, trade-order Monte Carlo, metric
+    conventions, data warnings (exit 2 on invalid input)."""
+    from app.cli_robustness import print_robustness, robustness_options
+    from app.cli_support import fail, load_inputs, run_or_exit
+    from engine.options import OptionsError
+    from engine.robustness import run_robustness
+
+    try:  # check the options before loading prices: a typo should fail fast
+        options = robustness_options(paths=paths, seed=seed, max_cost_bps=max_cost_bps,
+                                     cost_points=cost_points)
+    except OptionsError as exc:
+        fail(str(exc))
+    spec, prices, benchmark = load_inputs(spec_path, prices_path)
+    settings = _settings()
+    result = run_or_exit(lambda: run_robustness(spec, prices, benchmark,
+                                                **options.engine_kwargs(),
+                                                risk_free=settings.risk_free_rate))
+    print_robustness(result, as_json)
+
+
 if __name__ == "__main__":
     main()

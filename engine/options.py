@@ -1,7 +1,8 @@
 """Typed options of the run kinds beside a backtest: defaults and limits declared once.
 
-:class:`StressOptions` (a stress run: scenario replays, shock transplants, Monte Carlo) and
-:class:`SweepOptions` (a parameter sweep's grid) are pydantic models. The REST API validates a
+:class:`StressOptions` (a stress run: scenario replays, shock transplants, Monte Carlo),
+:class:`SweepOptions` (a parameter sweep's grid) and :class:`RobustnessOptions` (a robustness
+report's trade-order Monte Carlo and cost grid) are pydantic models. The REST API validates a
 run's ``options`` with them when the run is created (:func:`parse_options`), the OpenAPI
 document embeds their JSON Schema, the Stress page takes its form defaults and bounds from
 :func:`field_default` / :func:`field_bounds`, and the CLI its option defaults, so a default or a
@@ -26,6 +27,15 @@ from pydantic import (
 )
 
 from engine.montecarlo import MAX_CELLS, MAX_HORIZON_DAYS, MAX_PATHS
+from engine.robustness import (
+    DEFAULT_COST_POINTS,
+    DEFAULT_MAX_COST_BPS,
+    DEFAULT_PATHS,
+    MAX_COST_BPS,
+    MAX_COST_POINTS,
+    MAX_TRADE_PATHS,
+    MIN_COST_POINTS,
+)
 from engine.scenarios import (
     LIBRARY,
     MAX_CUSTOM_SCENARIOS,
@@ -161,6 +171,32 @@ class SweepOptions(_Options):
                     raise OptionsError({f"grid.{key}": str(exc.args[0])}) from None
 
 
+class RobustnessOptions(_Options):
+    """A robustness report (engine.robustness.run_robustness): the trade-order Monte Carlo and
+    the cost grid."""
+
+    paths: Whole = Field(DEFAULT_PATHS, ge=0, le=MAX_TRADE_PATHS,
+                         description="trade-order Monte Carlo paths (0 skips it)")
+    seed: Whole = Field(0, ge=0, le=MAX_SEED, description="random seed (same seed, same paths)")
+    max_cost_bps: float = Field(DEFAULT_MAX_COST_BPS, gt=0, le=MAX_COST_BPS,
+                                description="the cost grid's highest cost, fees + slippage per "
+                                            "side in basis points")
+    cost_points: Whole = Field(DEFAULT_COST_POINTS, ge=MIN_COST_POINTS, le=MAX_COST_POINTS,
+                               description="costs on the grid, evenly spaced from 0 to "
+                                           "max_cost_bps")
+
+    @field_validator("max_cost_bps", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        return value
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``engine.robustness.run_robustness``."""
+        return self.model_dump()
+
+
 def combination_count(grid: dict[str, list[Any]]) -> int:
     count = 1
     for values in grid.values():
@@ -181,7 +217,8 @@ def _at(path: str, message: str) -> _PathError:
 
 
 #: The options model of each run kind that takes options.
-OPTIONS_MODELS: dict[str, type[_Options]] = {"stress": StressOptions, "sweep": SweepOptions}
+OPTIONS_MODELS: dict[str, type[_Options]] = {"stress": StressOptions, "sweep": SweepOptions,
+                                             "robustness": RobustnessOptions}
 
 
 def parse_options(model: type[_Options], options: Any,
@@ -237,14 +274,14 @@ def _explain(error: dict[str, Any], model: type[_Options]) -> str:
     if kind == "too_long":
         return f"at most {ctx.get('max_length')} items"
     if kind in ("int_type", "int_from_float", "int_parsing"):
-        return "must be a whole number" + _range_text(error)
+        return "must be a whole number" + _range_text(error, model)
     if kind in ("float_type", "float_parsing"):
-        return "must be a number" + _range_text(error)
+        return "must be a number" + _range_text(error, model)
     if bounds:
         annotation = model.model_fields[name].annotation if name in model.model_fields else None
         what = " a whole number" if annotation is int else (
             " a number" if annotation in (float, float | None) else "")
-        return "must be" + what + _range_text(error)
+        return "must be" + what + _range_text(error, model)
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected', '')}".replace("'", "")
     if kind == "value_error":
@@ -252,8 +289,8 @@ def _explain(error: dict[str, Any], model: type[_Options]) -> str:
     return error["msg"]
 
 
-def _range_text(error: dict[str, Any]) -> str:
-    field = _FIELD_BOUNDS.get(str(error["loc"][0])) if error["loc"] else None
+def _range_text(error: dict[str, Any], model: type[_Options]) -> str:
+    field = _bounds_table(model).get(str(error["loc"][0])) if error["loc"] else None
     if not field:
         return ""
     low, high, low_excluded = field
@@ -277,14 +314,13 @@ def field_bounds(model: type[_Options], name: str) -> tuple[float | None, float 
     return low, high
 
 
-def _bounds_table() -> dict[str, tuple[float, float, bool]]:
+def _bounds_table(model: type[_Options]) -> dict[str, tuple[float, float, bool]]:
+    """``name -> (low, high, low excluded?)`` of the bounded numeric options of ``model``."""
     table: dict[str, tuple[float, float, bool]] = {}
-    for name, field in StressOptions.model_fields.items():
+    for name, field in model.model_fields.items():
         low_excluded = any(getattr(m, "gt", None) is not None for m in field.metadata)
-        low, high = field_bounds(StressOptions, name)
+        low, high = field_bounds(model, name)
         if low is not None and high is not None:
             table[name] = (low, high, low_excluded)
     return table
 
-
-_FIELD_BOUNDS = _bounds_table()

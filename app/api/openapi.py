@@ -21,7 +21,7 @@ from app.runs.service import AVAILABLE_KINDS
 from app.services.prices import SYMBOL_PATTERN
 from app.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.version import __version__
-from engine.options import StressOptions, SweepOptions
+from engine.options import RobustnessOptions, StressOptions, SweepOptions
 from engine.spec import spec_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -165,9 +165,10 @@ def _schemas() -> dict[str, Any]:
             "properties": {"strategy_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "kind": {"enum": list(AVAILABLE_KINDS), "default": "backtest"},
                            "options": {"anyOf": [_ref("StressOptions"), _ref("SweepOptions"),
-                                                 {"type": "null"}],
+                                                 _ref("RobustnessOptions"), {"type": "null"}],
                                        "description": "per kind: a stress run takes "
                                                       "StressOptions, a sweep SweepOptions, "
+                                                      "a robustness run RobustnessOptions, "
                                                       "a backtest none"}},
         },
         "Run": {
@@ -226,6 +227,50 @@ def _schemas() -> dict[str, Any]:
                            "monte_carlo": {"type": ["object", "null"]},
                            "skipped": {"type": "array", "items": {"type": "object"}}},
         },
+        "RobustnessResult": {
+            "type": "object",
+            "description": "contract §3d: fill and cost sensitivity, break-even costs, "
+                           "trade-order Monte Carlo, conventions, data warnings",
+            "required": ["spec", "fills", "costs", "breakeven_bps", "trade_monte_carlo",
+                         "conventions", "warnings"],
+            "properties": {
+                "spec": _ref("StrategySpec"),
+                "fills": {"type": "array", "items": {
+                    "type": "object", "required": ["assumption", "metrics"],
+                    "properties": {"assumption": {"enum": ["next_open", "close",
+                                                           "next_open_delay1",
+                                                           "target_first"]},
+                                   "label": {"type": "string"},
+                                   "is_spec": {"type": "boolean"}, "metrics": metrics}}},
+                "fill_spread": {"type": "object"},
+                "costs": {"type": "array", "items": {
+                    "type": "object", "required": ["cost_bps", "metrics"],
+                    "properties": {"cost_bps": {"type": "number"}, "metrics": metrics,
+                                   "benchmark_cagr": {"type": ["number", "null"]}}}},
+                "breakeven_bps": {
+                    "type": "object", "required": ["vs_benchmark", "vs_zero"],
+                    "properties": {"vs_benchmark": {"type": ["number", "null"]},
+                                   "vs_zero": {"type": ["number", "null"]}},
+                    "description": "per-side cost (bps) at which CAGR reaches the "
+                                   "benchmark's / 0; null when beyond the grid"},
+                "breakeven_status": {"type": "object", "additionalProperties": {
+                    "enum": ["found", "beyond_max", "behind_at_zero", "no_benchmark"]}},
+                "trade_monte_carlo": {"type": ["object", "null"]},
+                "conventions": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["metric", "convention", "used_by", "value"],
+                    "properties": {"metric": {"type": "string"},
+                                   "convention": {"type": "string"},
+                                   "label": {"type": "string"},
+                                   "used_by": {"type": "string"},
+                                   "formula": {"type": "string"},
+                                   "value": {"type": ["number", "null"]},
+                                   "ours": {"type": ["number", "null"]}}}},
+                "warnings": {"type": "array", "items": {
+                    "type": "object", "required": ["date", "kind", "message"]}},
+                "verdict": {"type": "string"},
+                "meta": {"type": "object"}},
+        },
         "Symbols": {"type": "object", "required": ["symbols"],
                     "properties": {"symbols": {"type": "array", "items": {
                         "type": "object", "required": ["symbol", "name", "source"],
@@ -249,7 +294,8 @@ def _schemas() -> dict[str, Any]:
         },
     }
     schemas |= {name: _model_schema(model) for name, model in (
-        ("StressOptions", StressOptions), ("SweepOptions", SweepOptions))}
+        ("StressOptions", StressOptions), ("SweepOptions", SweepOptions),
+        ("RobustnessOptions", RobustnessOptions))}
     clashes = set(definitions) & set(schemas)
     if clashes:
         raise RuntimeError(f"spec schema names clash with API schemas: {sorted(clashes)}")
@@ -348,9 +394,9 @@ def openapi_document() -> dict[str, Any]:
             parameters=[rid], tag="runs")},
         "/runs/{run_id}/result": {"get": _op(
             "The result of a succeeded run (contract §3; a sweep's is §3c, a stress "
-            "run's §3b)",
+            "run's §3b, a robustness run's §3d)",
             {"200": _json({"anyOf": [_ref("BacktestResult"), _ref("SweepResult"),
-                                     _ref("StressResult")]},
+                                     _ref("StressResult"), _ref("RobustnessResult")]},
                           "result (by the run's kind)"),
              "409": _error("the run has no result (not finished, or failed)")} | not_found,
             parameters=[rid], tag="runs")},
