@@ -24,6 +24,7 @@ from app.services import cockpit
 from app.services.errors import ServiceError
 from components import charts, result_data, rule_tree
 from components.metric_cards import metric_cards
+from components.robustness_panel import robustness_panel
 from components.rule_summary import describe_spec
 from components.trade_table import trade_table
 from engine.prices import PriceDataError
@@ -100,7 +101,11 @@ def backtest_report(summary: dict[str, Any], document: dict[str, Any]) -> html.D
                    className="me-2"),
         dbc.Button("Equity CSV", id="results-download-equity", size="sm", color="secondary",
                    className="me-2"),
-        dbc.Button("Result JSON", id="results-download-json", size="sm", color="secondary"),
+        dbc.Button("Result JSON", id="results-download-json", size="sm", color="secondary",
+                   className="me-2"),
+        dbc.Button("How robust is this?", id="results-robustness", size="sm", color="info",
+                   title="Fill and cost sensitivity, break-even costs, trade-order Monte Carlo "
+                         "and the metrics under other tools' conventions"),
         dcc.Download(id="results-download"),
     ], className="mb-3")
     return html.Div([
@@ -128,6 +133,9 @@ def report(summary: dict[str, Any], document: dict[str, Any] | None) -> Any:
     status = summary["status"]
     if status == "succeeded" and summary["kind"] == "backtest":
         return backtest_report(summary, document)
+    if status == "succeeded" and summary["kind"] == "robustness":
+        return html.Div([html.H4("How robust is this?"), robustness_panel(document)],
+                        id="results-robustness-report")
     if status == "succeeded" and summary["kind"] == "stress":
         return dbc.Alert(["A stress run: ", html.A("open its report on the Stress page",
                                                    href=f"/stress?run={summary['id']}")],
@@ -210,6 +218,22 @@ def retry(clicks, run_id):
     if not clicks:
         return no_update
     return f"/runs/{run_service.start_retry(arena(), current_user_id(), run_id)}"
+
+
+@callback(
+    Output("results-go", "pathname", allow_duplicate=True),
+    Input("results-robustness", "n_clicks"),
+    State("results-run-id", "data"),
+    prevent_initial_call=True,
+)
+def check_robustness(clicks, run_id):
+    """Start a robustness run of this backtest's strategy and open it."""
+    if not clicks:
+        return no_update
+    user_id = current_user_id()
+    with arena().sessions() as session:
+        strategy_id = run_service.get_run(session, user_id, run_id).strategy_id
+    return f"/runs/{run_service.start_run(arena(), user_id, strategy_id, 'robustness')}"
 
 
 def download(what: str, user_id: int, run_id: int) -> dict[str, Any]:

@@ -8,11 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 
 from app import create_app
 from app.context import arena
+from app.runs.service import get_run
 from app.services.errors import NotFoundError
 from app.services.prices import load_prices
 from components import result_data
@@ -233,3 +235,32 @@ def test_best_value_follows_which_way_is_better():
     assert best_index("volatility", [0.2, 0.1]) == 1
     assert best_index("beta", [0.5, 1.0]) is None             # neither is better
     assert best_index("sharpe", [1.0, 1.0]) is None
+
+
+def test_how_robust_is_this_starts_a_robustness_run_whose_page_shows_the_panel(
+        app, pages_, owner_runs):
+    results, _, _ = pages_
+    user, (run_id, _), _ = owner_runs
+    context = as_user(app, user.id)
+    try:
+        target = results.check_robustness(1, run_id)
+    finally:
+        context.pop()
+    robustness_id = int(target.rsplit("/", 1)[1])
+    arena_context = app.server.extensions["arena"]
+    deadline = time.monotonic() + 120
+    while True:
+        with arena_context.sessions() as session:
+            run = get_run(session, user.id, robustness_id)
+            if run.finished:
+                break
+        assert time.monotonic() < deadline, "the robustness run did not finish"
+        time.sleep(0.2)
+    assert (run.kind, run.status) == ("robustness", "succeeded"), run.error
+    context = as_user(app, user.id)
+    try:
+        view = results.layout(str(robustness_id))
+    finally:
+        context.pop()
+    panels = find_all(view, lambda c: getattr(c, "id", None) == "results-robustness-report")
+    assert len(panels) == 1 and "How robust is this?" in text_of(panels[0])
