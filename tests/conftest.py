@@ -19,6 +19,16 @@ SERVICE_HELP = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_engine() -> None:
+    """Compile the engine's kernels once (or load them from numba's on-disk cache) before any
+    test whose time limit would otherwise include a cold compile (tens of seconds on a fresh
+    clone); worker subprocesses then load them from the same cache."""
+    from app.runs.worker import warm_up
+
+    warm_up()
+
+
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
     """Embedded default: SQLite in a temporary instance folder, no Redis."""

@@ -36,14 +36,16 @@ def warm_up() -> None:
     import engine.sweep  # noqa: F401  (compiles nothing at import; loads the module)
     from engine.backtest import run_backtest
     from engine.spec import load_example
+    from engine.stress import run_stress
 
     dates = pd.bdate_range("2020-01-01", periods=80, name="date")
     close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(dates))))
     prices = pd.DataFrame({"open": close, "high": close * 1.01, "low": close * 0.99,
                            "close": close, "volume": 1e6}, index=dates)
     spec = load_example("rsi_mean_reversion").to_dict()
-    spec.update({"start": "2020-01-01", "end": "2020-12-31"})
+    spec.update({"start": "2020-01-01", "end": "2020-12-31", "stop_loss_pct": 5.0})
     run_backtest(spec, prices)
+    run_stress(spec, prices, scenarios=[], transplants=[], paths=8, horizon_days=10)
 
 
 def fail_lost_job(job_id: str, args: tuple[Any, ...], detail: str) -> None:
