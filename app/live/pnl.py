@@ -96,9 +96,9 @@ class LivePnL:
         self.first_live = len(self._dates)
         self.last_result: SimResult | None = None
 
-    @property
-    def warmup_end(self) -> np.datetime64 | None:
-        return self._dates[self.first_live - 1] if self.first_live else None
+    def accepts(self, date: str) -> bool:
+        """True when a bar dated ``date`` (ISO) comes after every bar held."""
+        return not self._dates or _day(date) > self._dates[-1]
 
     @property
     def live_bars(self) -> int:
@@ -111,8 +111,8 @@ class LivePnL:
         Raises ValueError for a bar not after the last one held (the caller restarts the
         session when a replay starts over).
         """
-        day = np.datetime64(pd.Timestamp(date).tz_localize(None), "ns")
-        if self._dates and day <= self._dates[-1]:
+        day = _day(date)
+        if not self.accepts(date):
             raise ValueError(f"bar {date} is not after the last bar held "
                              f"({np.datetime_as_string(self._dates[-1], unit='D')})")
         for name, value in (("open", open_), ("high", high), ("low", low), ("close", close),
@@ -129,6 +129,10 @@ class LivePnL:
                           columns["close"][live], entries, exits, self.config)
         self.last_result = result
         return _state(date, result, bool(entries[-1]), bool(exits[-1]), self.config.initial_cash)
+
+
+def _day(date: str) -> np.datetime64:
+    return np.datetime64(pd.Timestamp(date).tz_localize(None), "ns")
 
 
 def _state(date: str, result: SimResult, entry: bool, exit_: bool, initial_cash: float
