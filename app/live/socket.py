@@ -16,7 +16,6 @@ side until the client leaves:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any

@@ -98,8 +98,10 @@ def test_every_intermediate_state_is_a_backtest_ending_that_day(name: str) -> No
 
 
 def test_stops_and_trailing_stops_actually_fire_in_the_checked_ranges() -> None:
-    reasons = {name: {_reason(t["exit_reason"]) for t in _replay(spec, _bars(spec["symbol"]))[1][-1].trades}
-               for name, spec in SPECS.items()}
+    reasons = {}
+    for name, spec in SPECS.items():
+        final = _replay(spec, _bars(spec["symbol"]))[1][-1]
+        reasons[name] = {_reason(t["exit_reason"]) for t in final.trades}
     assert "stop_loss" in reasons["rsi_with_stop"]
     assert "trailing_stop" in reasons["sma_cross_with_trailing_stop"]
 

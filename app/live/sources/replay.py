@@ -6,8 +6,9 @@ range in the order a bar plausibly traded: open → low → high → close for a
 open), open → high → low → close for a down bar, linearly interpolated between those points
 (the first tick is the open, the last the close). Then the completed bar is published with the
 exact OHLCV of the history, so a strategy followed live sees the same bars a backtest does.
-Tick volumes are the bar's volume split evenly. At the end of the data the replay starts over
-from ``start`` (dates then go back in time; live PnL sessions restart their warm-up).
+Tick volumes are the bar's volume split evenly. The replay runs over the dates every symbol
+covers; at their end it starts over from ``start`` (dates then go back in time; live PnL
+sessions restart their warm-up).
 
 Simulated tick times: the trading date at 14:30 UTC (the NYSE open, ignoring daylight saving)
 plus the tick's share of the 390-minute session; the last tick is at 21:00 UTC.
@@ -56,7 +57,7 @@ class ReplaySource:
     ----------
     frames : the history of every symbol, as the engine sees it (``price_arrays(...).frame()``).
     start : first replayed date (ISO); None = ``DEFAULT_REPLAY_BARS`` bars before the end of the
-        longest history.
+        dates all symbols cover (the replay runs over those dates only).
     bar_seconds : wall-clock seconds per replayed trading date.
     ticks_per_bar : ticks per symbol per date (>= 1).
     sleep : the coroutine that waits (tests pass a fake clock).
@@ -74,8 +75,15 @@ class ReplaySource:
         self.bar_seconds = bar_seconds
         self.ticks_per_bar = max(1, int(ticks_per_bar))
         self._sleep = sleep
-        calendar = sorted(set().union(*(frame.index for frame in frames.values())))
-        self.calendar = pd.DatetimeIndex(calendar)
+        # the dates every symbol covers, so each one ticks all the way through
+        common_first = max(frame.index[0] for frame in frames.values())
+        common_last = min(frame.index[-1] for frame in frames.values())
+        calendar = pd.DatetimeIndex(sorted(set().union(*(frame.index for frame in
+                                                         frames.values()))))
+        self.calendar = calendar[(calendar >= common_first) & (calendar <= common_last)]
+        if len(self.calendar) == 0:
+            raise ValueError(f"replay source: the histories of {', '.join(self.symbols)} do not "
+                             "overlap; choose LIVE_SYMBOLS with common dates")
         if start is None:
             first = max(0, len(self.calendar) - DEFAULT_REPLAY_BARS)
         else:
@@ -97,6 +105,8 @@ class ReplaySource:
             if self.first <= after < len(self.calendar):
                 position = after
         pause = self.bar_seconds / self.ticks_per_bar
+        clock = asyncio.get_running_loop().time
+        due = clock()
         while True:
             date = self.calendar[position]
             rows = {s: f.loc[date] for s, f in self.frames.items() if date in f.index}
@@ -104,7 +114,10 @@ class ReplaySource:
                      for s, r in rows.items()}
             times = tick_times(date, self.ticks_per_bar)
             for k in range(self.ticks_per_bar):
-                await self._sleep(pause)
+                # a fixed schedule, so slow iterations do not slow the clock; more than a bar
+                # behind (an overloaded machine), it starts afresh rather than bursting
+                due = max(due + pause, clock() - self.bar_seconds)
+                await self._sleep(max(0.0, due - clock()))
                 for symbol, row in rows.items():
                     self._seq[symbol] += 1
                     yield messages.tick(symbol, times[k], float(paths[symbol][k]),
