@@ -27,7 +27,12 @@ def test_the_live_page_streams_candles_a_ticker_and_the_followed_strategys_pnl(
 
     dash_duo.wait_for_text_to_equal(".page-title", "Live")
     dash_duo.wait_for_contains_text("#live-strategy", "Live SMA (SPY)")
-    dash_duo.find_element("#live-start").click()
+    # the renderer may still be wiring the callbacks when the button first shows: press again
+    for _attempt in range(5):
+        dash_duo.find_element("#live-start").click()
+        time.sleep(1.0)
+        if dash_duo.find_element("#live-status").text != "idle":
+            break
     dash_duo.wait_for_text_to_equal("#live-status", "live", timeout=15)
     dash_duo.wait_for_contains_text("#live-source", "simulated", timeout=15)
     seen = set()
