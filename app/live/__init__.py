@@ -5,6 +5,6 @@ clients, and the live PnL of a followed strategy computed with the engine's own 
 Modules: :mod:`app.live.asgi` (the server), :mod:`app.live.socket` (one client connection),
 :mod:`app.live.hub` (per-client bounded queues), :mod:`app.live.bus` (in-process or Redis
 pub/sub), :mod:`app.live.feed` (runs a source, leader election in server mode),
-:mod:`app.live.sources` (replay, yfinance, alpaca), :mod:`app.live.pnl` (live PnL),
+:mod:`app.live.sources` (replay, yfinance), :mod:`app.live.pnl` (live PnL),
 :mod:`app.live.auth` (token checks on the handshake), :mod:`app.live.messages` (the JSON).
 """

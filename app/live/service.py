@@ -48,14 +48,9 @@ def make_source(settings: Settings, context: AppContext) -> PriceSource:
                   for s in symbols}
         return ReplaySource(frames, settings.live_replay_start, settings.live_replay_bar_seconds,
                             settings.live_replay_ticks_per_bar)
-    if settings.live_source == "yfinance":
-        from app.live.sources.yahoo import YahooPollingSource
+    from app.live.sources.yahoo import YahooPollingSource
 
-        return YahooPollingSource(symbols, settings.live_poll_seconds)
-    from app.live.sources.alpaca import AlpacaStreamSource
-
-    return AlpacaStreamSource(symbols, settings.alpaca_api_key or "",
-                              settings.alpaca_secret_key or "", settings.alpaca_feed)
+    return YahooPollingSource(symbols, settings.live_poll_seconds)
 
 
 @dataclass

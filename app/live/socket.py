@@ -91,26 +91,34 @@ class Connection:
 
     async def _send_loop(self) -> None:
         heartbeat = self.live.settings.live_heartbeat_seconds
+        queue = self.client.queue
         slow = asyncio.create_task(self.client.too_slow.wait())
+        get: asyncio.Task | None = None
         try:
             while True:
-                get = asyncio.create_task(self.client.queue.get())
-                done, _ = await asyncio.wait({get, slow}, timeout=heartbeat,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if slow in done:
-                    get.cancel()
+                if self.client.too_slow.is_set():
                     await self.ws.close(TRY_AGAIN_LATER, f"too slow: {self.client.dropped} "
                                                          "messages dropped; reconnect")
                     return
+                if not queue.empty():  # the common case under load: no task, no timer
+                    await self.ws.send_text(queue.get_nowait())
+                    continue
+                get = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({get, slow}, timeout=heartbeat,
+                                             return_when=asyncio.FIRST_COMPLETED)
                 if get in done:
                     await self.ws.send_text(get.result())
                 else:
                     get.cancel()
-                    await self.ws.send_text(json.dumps(messages.heartbeat()))
+                    if slow not in done:
+                        await self.ws.send_text(json.dumps(messages.heartbeat()))
+                get = None
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the client went away
         finally:
             slow.cancel()
+            if get is not None:
+                get.cancel()
 
     async def _receive_loop(self) -> None:
         try:

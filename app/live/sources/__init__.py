@@ -5,8 +5,8 @@
   daily history replayed at ``LIVE_REPLAY_BAR_SECONDS`` per bar; simulated prices.
 - :class:`~app.live.sources.yahoo.YahooPollingSource` (``yfinance``): real quotes polled every
   ``LIVE_POLL_SECONDS``; a daily bar completes when the trading day changes.
-- :class:`~app.live.sources.alpaca.AlpacaStreamSource` (``alpaca``): Alpaca's market-data
-  WebSocket (trades and minute bars; daily bars completed at the day's change).
+
+An Alpaca stream source is not built yet (``LIVE_SOURCE`` accepts replay and yfinance).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 #: How each source is labelled wherever its prices show (the Live page, the portal).
-SOURCE_LABELS = {"replay": "simulated (replay of history)", "yfinance": "Yahoo Finance (delayed)",
-                 "alpaca": "Alpaca (real time)"}
+SOURCE_LABELS = {"replay": "simulated (replay of history)", "yfinance": "Yahoo Finance (delayed)"}
 
 
 class PriceSource(Protocol):
