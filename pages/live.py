@@ -55,15 +55,10 @@ def layout(**_query: Any) -> dbc.Container:
 dash.register_page(__name__, path="/live", name="Live", title="Live · Strategy Arena",
                    layout=layout)
 
+# Functions of app/assets/live_socket.js (no inline JavaScript: Dash hands inline clientside
+# code only to the first app built in a process).
 clientside_callback(
-    """function (clicks, symbols, strategyId, strategySymbols) {
-        if (!clicks) return window.dash_clientside.no_update;
-        var chosen = symbols || [];
-        var following = strategyId === undefined ? null : strategyId;
-        var charted = following === null ? chosen[0] : strategySymbols[String(following)];
-        window.ArenaLive.start(chosen, following, charted);
-        return "started";
-    }""",
+    ClientsideFunction(namespace="live", function_name="start"),
     Output("live-started", "children"),
     Input("live-start", "n_clicks"),
     State("live-symbols", "value"),

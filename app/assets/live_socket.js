@@ -142,6 +142,14 @@
   }
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     live: {
+      start: function (clicks, symbols, strategyId, strategySymbols) {
+        if (!clicks) return window.dash_clientside.no_update;
+        var chosen = symbols || [];
+        var following = strategyId === undefined ? null : strategyId;
+        var charted = following === null ? chosen[0] : strategySymbols[String(following)];
+        window.ArenaLive.start(chosen, following, charted);
+        return "started";
+      },
       render: function (s) {
         if (!s) return window.dash_clientside.no_update;
         var symbol = s.chartSymbol;
