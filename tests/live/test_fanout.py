@@ -107,7 +107,7 @@ def test_two_server_processes_sharing_redis_deliver_the_same_ticks(tmp_path: Pat
         async def listen(port: int) -> list[dict]:
             async with connect(f"ws://127.0.0.1:{port}/ws/prices?token={token}") as ws:
                 await ws.send(json.dumps({"action": "subscribe", "symbols": ["SPY"]}))
-                return await collect(ws, 10, timeout=30)
+                return await collect(ws, 40, timeout=45)
 
         async def both():
             return await asyncio.gather(*(listen(port) for port in ports))
@@ -115,7 +115,8 @@ def test_two_server_processes_sharing_redis_deliver_the_same_ticks(tmp_path: Pat
         first, second = asyncio.run(both())
         by_seq = {t["seq"]: (t["ts"], t["price"]) for t in first}
         common = [t for t in second if t["seq"] in by_seq]
-        assert len(common) >= 8, "the two processes did not see the same stream"
+        # the sockets open at slightly different times on a loaded machine: compare the overlap
+        assert len(common) >= 20, "the two processes did not see the same stream"
         assert all(by_seq[t["seq"]] == (t["ts"], t["price"]) for t in common)
     finally:
         for process in processes:
