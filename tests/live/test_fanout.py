@@ -122,7 +122,11 @@ def test_two_server_processes_sharing_redis_deliver_the_same_ticks(tmp_path: Pat
         for process in processes:
             process.terminate()
         for process in processes:
-            process.wait(timeout=20)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # never leave a server behind
+                process.kill()
+                process.wait(timeout=10)
 
 
 def _wait_for(port: int, process: subprocess.Popen) -> None:
