@@ -4,7 +4,10 @@
 #                    SQLite file, in-process jobs and cache, bundled real data; no servers needed.
 #   ./dev.sh test    install everything the tests need (venv, pip, Debian chromium and
 #                    chromium-driver, npm packages) and run the whole suite against the real
-#                    PostgreSQL and Redis on this machine. Extra arguments go to pytest.
+#                    PostgreSQL and Redis on this machine, then the Next.js portal's checks
+#                    (npm ci, build, lint, tsc --noEmit, npm test). Extra arguments go to pytest
+#                    (and skip the portal).
+#   ./dev.sh portal  start the app (arena serve, :8050) and the Next.js portal (:3000) together.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -50,6 +53,26 @@ ensure_services() {
   fi
 }
 
+PORTAL=nextjs-portal
+
+ensure_portal_build() {
+  command -v npm >/dev/null || { say "the portal needs Node.js 20+ and npm"; exit 1; }
+  local stamp="$PORTAL/node_modules/.installed" want
+  want=$(sha256sum "$PORTAL/package-lock.json" | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the portal's npm packages (npm ci)"
+    (cd "$PORTAL" && npm ci --no-audit --no-fund) && echo "$want" > "$stamp"
+  fi
+  say "building the portal"
+  (cd "$PORTAL" && NEXT_TELEMETRY_DISABLED=1 npm run build)
+}
+
+test_portal() {
+  ensure_portal_build
+  say "portal: lint, type-check, end-to-end test"
+  (cd "$PORTAL" && npm run lint && npm run typecheck && ARENA_PYTHON="$PWD/../$VENV/bin/python" npm test)
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
@@ -69,10 +92,22 @@ case "$cmd" in
     rc=$?
     set -e
     if [ "$rc" -eq 5 ]; then say "pytest collected no tests: that is a failure"; exit 1; fi
-    exit "$rc"
+    [ "$rc" -eq 0 ] || exit "$rc"
+    [ "$#" -eq 0 ] && test_portal
+    exit 0
+    ;;
+  portal)
+    ensure_python_env ""
+    ensure_portal_build
+    "$VENV/bin/arena" serve &
+    arena_pid=$!
+    trap 'kill "$arena_pid" 2>/dev/null || true' EXIT INT TERM
+    say "portal at http://127.0.0.1:3000/ (the app at http://127.0.0.1:8050/)"
+    (cd "$PORTAL" && NEXT_TELEMETRY_DISABLED=1 NEXT_PUBLIC_API_URL=http://127.0.0.1:8050 \
+      npm start -- -p 3000 -H 127.0.0.1)
     ;;
   *)
-    echo "usage: ./dev.sh start | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh start | ./dev.sh test [pytest args] | ./dev.sh portal" >&2
     exit 2
     ;;
 esac

@@ -43,8 +43,12 @@ def main() -> None:
 @click.option("--host", default=None, help="Interface (default ARENA_HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default ARENA_PORT or 8050).")
 def serve(host: str | None, port: int | None) -> None:
-    """Run the web app (development server; use gunicorn app.wsgi:server in production)."""
+    """Run the web app and the live feed: one uvicorn server, one port (pages, API and the
+    /ws/prices WebSocket). Production: gunicorn -k uvicorn_worker.UvicornWorker (README)."""
+    import uvicorn
+
     from app import create_app
+    from app.live.asgi import create_asgi
 
     settings = _settings()
     host = host or settings.host
@@ -56,6 +60,7 @@ def serve(host: str | None, port: int | None) -> None:
     mode = "embedded (SQLite, in-process jobs)" if settings.embedded else "server (Redis/RQ)"
     click.echo(f"Strategy Arena {__version__}: {mode}, database {settings.database_backend}")
     click.echo(f"Open http://{host}:{port}/ in your browser (Ctrl+C stops).", err=False)
+    click.echo(f"Live prices: ws://{host}:{port}/ws/prices (source: {settings.live_source})")
     if settings.embedded and settings.seed_demo:
         _echo_demo_login(app.server.extensions["arena"].sessions)
     sys.stdout.flush()
@@ -65,7 +70,8 @@ def serve(host: str | None, port: int | None) -> None:
         from app.runs.worker import warm_up
 
         threading.Thread(target=warm_up, name="engine-warm-up", daemon=True).start()
-    app.run(host=host, port=port, debug=False, threaded=True)
+    uvicorn.run(create_asgi(settings, app), host=host, port=port, log_level="warning",
+                ws_max_size=64 * 1024)
 
 
 @main.command()

@@ -25,7 +25,11 @@ registrations an hour per IP), ``ARENA_MAX_REQUEST_BYTES`` (2 MiB, larger bodies
 seconds), ``JOB_HEARTBEAT_SECONDS`` (5), ``JOB_STALE_SECONDS`` (30, a running run without a
 heartbeat for this long is failed), ``ARENA_WORKER_THREADS`` (2, the in-process runner),
 ``ARENA_QUEUE_PREFIX`` (empty; namespaces the RQ queues of one deployment), ``SWEEP_CHUNK_SIZE``
-(200 combinations per sweep job).
+(200 combinations per sweep job); live feed (``/ws/prices``): ``LIVE_SOURCE`` (replay),
+``LIVE_SYMBOLS`` (every bundled symbol), ``LIVE_REPLAY_START`` (250 bars before the data's end),
+``LIVE_REPLAY_BAR_SECONDS`` (2.0), ``LIVE_REPLAY_TICKS_PER_BAR`` (4), ``LIVE_POLL_SECONDS`` (15),
+``LIVE_CLIENT_QUEUE`` (256 messages), ``LIVE_HEARTBEAT_SECONDS`` (15), ``LIVE_WARMUP_BARS``
+(750), ``LIVE_ALLOWED_ORIGINS`` (the portal's development origins).
 """
 
 from __future__ import annotations
@@ -62,6 +66,16 @@ JOB_NUMBERS = {  # background-job settings that must be positive, and their vari
     "job_stale_seconds": "JOB_STALE_SECONDS",
     "worker_threads": "ARENA_WORKER_THREADS",
     "sweep_chunk_size": "SWEEP_CHUNK_SIZE",
+}
+LIVE_SOURCES = ("replay", "yfinance")  # an Alpaca stream source is not built yet
+DEVELOPMENT_PORTAL_ORIGINS = ("http://127.0.0.1:3000", "http://localhost:3000")
+LIVE_NUMBERS = {  # live-feed settings that must be positive, and their variables
+    "live_replay_bar_seconds": "LIVE_REPLAY_BAR_SECONDS",
+    "live_replay_ticks_per_bar": "LIVE_REPLAY_TICKS_PER_BAR",
+    "live_poll_seconds": "LIVE_POLL_SECONDS",
+    "live_client_queue": "LIVE_CLIENT_QUEUE",
+    "live_heartbeat_seconds": "LIVE_HEARTBEAT_SECONDS",
+    "live_warmup_bars": "LIVE_WARMUP_BARS",
 }
 QUEUE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9_.:-]{0,40}")
 
@@ -113,6 +127,16 @@ class Settings:
     worker_threads: int = 2
     queue_prefix: str = ""
     sweep_chunk_size: int = 200
+    live_source: str = "replay"
+    live_symbols: tuple[str, ...] = ()
+    live_replay_start: str | None = None
+    live_replay_bar_seconds: float = 2.0
+    live_replay_ticks_per_bar: int = 4
+    live_poll_seconds: float = 15.0
+    live_client_queue: int = 256
+    live_heartbeat_seconds: float = 15.0
+    live_warmup_bars: int = 750
+    live_allowed_origins: tuple[str, ...] = DEVELOPMENT_PORTAL_ORIGINS
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -128,6 +152,7 @@ class Settings:
             if getattr(self, name) < 0:
                 raise ConfigError(f"{variable}={getattr(self, name)}: must not be negative")
         self._check_job_settings()
+        self._check_live_settings()
         if not self.database_url:
             object.__setattr__(
                 self, "database_url", f"sqlite:///{(self.instance_dir / 'arena.db').as_posix()}"
@@ -162,6 +187,18 @@ class Settings:
         if not QUEUE_PREFIX_PATTERN.fullmatch(self.queue_prefix):
             raise ConfigError(f"ARENA_QUEUE_PREFIX={self.queue_prefix!r}: at most 40 letters, "
                               "digits and _ . : -")
+
+    def _check_live_settings(self) -> None:
+        if self.live_source not in LIVE_SOURCES:
+            raise ConfigError(f"LIVE_SOURCE={self.live_source!r}: must be one of "
+                              f"{', '.join(LIVE_SOURCES)}")
+        for name, variable in LIVE_NUMBERS.items():
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{variable}={getattr(self, name)}: must be positive")
+        if self.live_replay_start is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}",
+                                                                   self.live_replay_start):
+            raise ConfigError(f"LIVE_REPLAY_START={self.live_replay_start!r}: must be an ISO "
+                              "date like 2023-01-03")
 
     @property
     def embedded(self) -> bool:
@@ -233,6 +270,7 @@ class Settings:
             **accounts,
             **data,
             **_job_settings(env),
+            **_live_settings(env, production),
         )
 
 
@@ -292,6 +330,29 @@ def _job_settings(env: Mapping[str, str]) -> dict:
         "worker_threads": _int(env, "ARENA_WORKER_THREADS", 2),
         "queue_prefix": env.get("ARENA_QUEUE_PREFIX", "").strip(),
         "sweep_chunk_size": _int(env, "SWEEP_CHUNK_SIZE", 200),
+    }
+
+
+def _live_settings(env: Mapping[str, str], production: bool) -> dict:
+    """The live-feed settings (``/ws/prices``): source, replay speed, queues, origins."""
+    symbols = tuple(s.strip().upper() for s in env.get("LIVE_SYMBOLS", "").split(",")
+                    if s.strip())
+    origins_raw = env.get("LIVE_ALLOWED_ORIGINS")
+    if origins_raw is None:
+        origins = () if production else DEVELOPMENT_PORTAL_ORIGINS
+    else:
+        origins = tuple(o.strip().rstrip("/") for o in origins_raw.split(",") if o.strip())
+    return {
+        "live_source": env.get("LIVE_SOURCE", "").strip() or "replay",
+        "live_symbols": symbols,
+        "live_replay_start": env.get("LIVE_REPLAY_START", "").strip() or None,
+        "live_replay_bar_seconds": _float(env, "LIVE_REPLAY_BAR_SECONDS", 2.0),
+        "live_replay_ticks_per_bar": _int(env, "LIVE_REPLAY_TICKS_PER_BAR", 4),
+        "live_poll_seconds": _float(env, "LIVE_POLL_SECONDS", 15.0),
+        "live_client_queue": _int(env, "LIVE_CLIENT_QUEUE", 256),
+        "live_heartbeat_seconds": _float(env, "LIVE_HEARTBEAT_SECONDS", 15.0),
+        "live_warmup_bars": _int(env, "LIVE_WARMUP_BARS", 750),
+        "live_allowed_origins": origins,
     }
 
 
