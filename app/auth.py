@@ -274,7 +274,7 @@ def check_registration_rate() -> None:
     """Count a registration attempt from this client address; RateLimitedError beyond
     :attr:`Settings.register_rate_limit` an hour.
 
-    Registration answers 409 for a taken email (contract §5): without email verification, any
+    Registration answers 409 for a taken email (docs/api.md): without email verification, any
     sign-up form reveals that an address has an account (it can't create a second one). This
     limit bounds how fast anyone can probe, as the login limits do for passwords.
     """

@@ -1,4 +1,5 @@
-"""``arena robustness``: options and the readable report (contract §4; JSON is §3d)."""
+"""``arena robustness``: options and the readable report (docs/cli.md; JSON is
+docs/results.md#robustness-result)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def _bps(value: float | None, status: str | None) -> str:
 
 
 def print_robustness(result: Any, as_json: bool) -> None:
-    """Print a RobustnessResult as contract §3d JSON or as readable tables and a verdict."""
+    """Print a RobustnessResult as docs/results.md#robustness-result JSON or as readable tables and
+    a verdict."""
     document = result.to_dict()
     if as_json:
         click.echo(json.dumps(document, allow_nan=False))

@@ -1,4 +1,5 @@
-"""``arena stress``: option parsing and the readable report (contract §4; JSON is §3b)."""
+"""``arena stress``: option parsing and the readable report (docs/cli.md; JSON is
+docs/results.md#stress-result)."""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ def _days(value: int | None) -> str:
 
 
 def print_stress(result: Any, as_json: bool) -> None:
-    """Print a StressResult as contract §3b JSON or as readable tables and sentences."""
+    """Print a StressResult as docs/results.md#stress-result JSON or as readable tables and
+    sentences."""
     document = result.to_dict()
     if as_json:
         click.echo(json.dumps(document, allow_nan=False))

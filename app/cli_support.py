@@ -1,6 +1,6 @@
 """Input loading and output formatting shared by the ``arena`` engine commands.
 
-Invalid input exits with status 2 and the reasons on stderr (contract §4).
+Invalid input exits with status 2 and the reasons on stderr (docs/cli.md).
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ SUMMARY_ROWS = (
 
 
 def print_backtest(result: Any, as_json: bool) -> None:
-    """Print a BacktestResult as contract §3 JSON or as a readable table."""
+    """Print a BacktestResult as docs/results.md#backtest-result JSON or as a readable table."""
     if as_json:
         click.echo(json.dumps(result.to_dict(), allow_nan=False))
         echo_warnings(result.warnings, err=True)

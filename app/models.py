@@ -9,7 +9,8 @@ Conventions:
 - Timestamps are UTC and stored naive (``utcnow()``); the API renders them with a ``Z``.
   (``DateTime(timezone=True)`` would come back aware on PostgreSQL and naive on SQLite.)
 - JSON columns are ``JSONB`` on PostgreSQL and ``JSON`` (text) on SQLite through one type.
-- A run's bulky result (equity curve and trades, contract §3) lives in ``run_results`` as gzip-
+- A run's bulky result (equity curve and trades, docs/results.md#backtest-result) lives in
+``run_results`` as gzip-
   compressed JSON, so listing runs never loads it.
 - Background jobs (``workers/``): the process executing a run refreshes ``heartbeat_at`` every
   few seconds, so a run whose worker died is detected and failed (``app.runs.reaper``). A run
@@ -96,7 +97,7 @@ class User(Base):
 
 
 class Strategy(Base):
-    """A saved strategy: a name and a validated, normalised spec v1 (contract §1).
+    """A saved strategy: a name and a validated, normalised spec v1 (docs/spec.md).
 
     ``version`` counts the saves (1 on creation) and guards against lost updates: an update
     from a stale copy fails instead of overwriting someone else's save.
@@ -174,7 +175,8 @@ class BacktestRun(Base):
 
 
 class RunResult(Base):
-    """The full result document of a run (contract §3 for a backtest), gzip-compressed JSON."""
+    """The full result document of a run (docs/results.md#backtest-result for a backtest),
+    gzip-compressed JSON."""
 
     __tablename__ = "run_results"
 

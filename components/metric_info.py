@@ -1,4 +1,5 @@
-"""What each result metric (contract §3 ``metrics``) is called, how it is shown, which way is
+"""What each result metric (docs/results.md#backtest-result ``metrics``) is called, how it is
+shown, which way is
 better, and its formula and convention as the tooltip says it (from ``engine/metrics.py``).
 
 Declared once here; metric cards, the runs list and the compare table all read it.
@@ -67,7 +68,8 @@ METRICS: dict[str, MetricInfo] = {
                              "sum of fees_bps × traded notional over every fill"),
 }
 
-#: Metrics a results page shows, in this order: contract §3 first, then any extras.
+#: Metrics a results page shows, in this order: docs/results.md#backtest-result first, then any
+#: extras.
 METRIC_ORDER: tuple[str, ...] = (*METRIC_KEYS, "total_fees")
 #: The four numbers the Builder's quick preview and the runs list show.
 HEADLINE: tuple[str, ...] = ("total_return", "cagr", "sharpe", "max_drawdown")

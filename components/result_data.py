@@ -1,4 +1,5 @@
-"""Series and tables derived from a stored backtest result (contract §3), for the results and
+"""Series and tables derived from a stored backtest result (docs/results.md#backtest-result), for
+the results and
 compare pages and the downloads. Pure pandas on the result document; no Dash.
 
 Conventions (the engine's, ``engine/metrics.py``): returns are simple returns as fractions; the
@@ -115,7 +116,8 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 
 
 def trades_csv(document: dict[str, Any]) -> str:
-    """The run's trades, one line each, contract §3 fields as columns (full float precision)."""
+    """The run's trades, one line each, docs/results.md#backtest-result fields as columns (full
+    float precision)."""
     return _csv(TRADE_COLUMNS, document.get("trades") or [])
 
 

@@ -1,4 +1,5 @@
-"""The "How robust is this?" panel of a robustness result (contract §3d): the fill table, the
+"""The "How robust is this?" panel of a robustness result (docs/results.md#robustness-result): the
+fill table, the
 cost curve with the break-even costs marked, the trade-order Monte Carlo fan and
 drawdown-probability bars, the conventions table, data warnings and the verdict.
 

@@ -1,4 +1,4 @@
-"""The Builder's rule editor as plain data: rule trees (contract §1 ``entry`` / ``exit``) to
+"""The Builder's rule editor as plain data: rule trees (docs/spec.md ``entry`` / ``exit``) to
 editor rows and back, and the edits the editor makes (add, remove, duplicate, nest, re-type).
 
 A rule tree is a group ``{"all": [...]}`` or ``{"any": [...]}`` whose items are rules

@@ -1,4 +1,5 @@
-"""Building blocks of a stress result (contract §3b): the scenario table, drawdown bars, equity
+"""Building blocks of a stress result (docs/results.md#stress-result): the scenario table, drawdown
+bars, equity
 paths rebased to 100, the Monte Carlo fan chart and histogram, and the plain-words summary.
 
 Every function takes the stored result document (plain JSON data), so the stress page, a run's

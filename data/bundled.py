@@ -1,7 +1,7 @@
 """The real daily OHLCV sample shipped inside the package (see ``data/sample/PROVENANCE.md``).
 
 Files are gzip-compressed CSVs with the columns ``date,open,high,low,close,adj_close,volume``.
-The loader returns contract §2 frames: a ``DatetimeIndex`` named ``date`` and float columns.
+The loader returns docs/prices.md frames: a ``DatetimeIndex`` named ``date`` and float columns.
 """
 
 from __future__ import annotations

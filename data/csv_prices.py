@@ -1,4 +1,4 @@
-"""Reading a user's OHLCV CSV (contract §2) with errors that say which row is wrong."""
+"""Reading a user's OHLCV CSV (docs/prices.md) with errors that say which row is wrong."""
 
 from __future__ import annotations
 

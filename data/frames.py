@@ -1,4 +1,4 @@
-"""The shape every part of the data layer hands around (contract §2), and date helpers.
+"""The shape every part of the data layer hands around (docs/prices.md), and date helpers.
 
 A price frame has a ``DatetimeIndex`` named ``date`` (timezone-naive: exchange-local midnight for
 daily bars, UTC for intraday bars), ascending and unique, and the float64 columns

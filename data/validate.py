@@ -106,7 +106,7 @@ class ValidationReport:
 
 def validate_prices(frame: pd.DataFrame, splits: pd.Series | None = None,
                     jump_ratio: float = DEFAULT_JUMP_RATIO) -> ValidationReport:
-    """Run every check on ``frame`` (contract §2 columns; ``adj_close`` and ``volume`` optional).
+    """Run every check on ``frame`` (docs/prices.md columns; ``adj_close`` and ``volume`` optional).
 
     ``splits`` (optional) is indexed by date with the split ratio; a jump on such a date is
     explained. Issues come out grouped by kind, in date order within a kind.

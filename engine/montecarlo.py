@@ -231,7 +231,7 @@ def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.D
                     gap_pct: float | None = None, gap_day: int = 1, risk_free: float = 0.0,
                     loss_thresholds: Sequence[float] = (0.1, 0.2, 0.3),
                     progress: Progress | None = None) -> dict[str, Any]:
-    """The contract §3b ``monte_carlo`` object of a normalised spec.
+    """The docs/results.md#stress-result ``monte_carlo`` object of a normalised spec.
 
     Parameters
     ----------
@@ -310,7 +310,7 @@ def _summary(equity: np.ndarray, hold: np.ndarray, exposure: np.ndarray, trades:
                                  for x in loss_thresholds},
         "fan": [{"day": day, **{f"p{q}": float(fan[i, day]) for i, q in enumerate(PERCENTILES)}}
                 for day in range(horizon_days + 1)],
-        # Extra fields (contract §3b allows optional additions):
+        # Extra fields (docs/results.md#stress-result allows optional additions):
         "sharpe_defined_paths": int(np.isfinite(stats["sharpe"]).sum()),
         "num_trades": _percentiles(trades.astype(np.float64)),
         "exposure": _percentiles(exposure),

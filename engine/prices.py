@@ -1,4 +1,4 @@
-"""Price frames (contract §2) as the engine needs them: checked columns and adjusted OHLC.
+"""Price frames (docs/prices.md) as the engine needs them: checked columns and adjusted OHLC.
 
 Adjustment convention
 ---------------------
@@ -94,7 +94,7 @@ class PriceArrays:
                            self.adjusted)
 
     def frame(self) -> pd.DataFrame:
-        """The bars as a contract §2 DataFrame (float columns, DatetimeIndex named date)."""
+        """The bars as a docs/prices.md DataFrame (float columns, DatetimeIndex named date)."""
         return pd.DataFrame(self.columns(), index=pd.DatetimeIndex(self.dates, name="date"))
 
     def positions(self, start: str | None, end: str | None) -> slice:

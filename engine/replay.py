@@ -1,4 +1,5 @@
-"""Historical replay and shock transplant: the strategy run through one window (contract §3b).
+"""Historical replay and shock transplant: the strategy run through one window
+(docs/results.md#stress-result).
 
 Windows and their numbers
 -------------------------
@@ -60,7 +61,7 @@ _MIN_RELATIVE_PRICE = 0.01  # a transplanted bar loses at most 99 %
 
 def window_stats(values: np.ndarray, window_bars: int, positions: np.ndarray | None = None,
                  num_trades: int = 0) -> dict[str, Any]:
-    """Contract §3b numbers of one curve (see the module docstring).
+    """docs/results.md#stress-result numbers of one curve (see the module docstring).
 
     ``values[0]`` is the base close, ``values[:window_bars]`` the window, anything after it the
     continuation used only for ``days_to_recover``. ``positions`` (the window's bars) gives the
@@ -233,7 +234,8 @@ def _aligned_closes(benchmark: pd.DataFrame | None, dates: pd.DatetimeIndex, siz
 
 def replay_window(run: WindowRunner, scenario: Scenario,
                   benchmark: pd.DataFrame | None) -> dict[str, Any]:
-    """The §3b scenario object (``kind: "historical"``; ``custom: true`` for a user's window)
+    """The docs/results.md#stress-result scenario object (``kind: "historical"``; ``custom: true``
+    for a user's window)
     of a window, or a ``skipped`` entry ``{"id", "name", "kind", "reason"}`` when the symbol's
     data does not cover it."""
     where = _locate(run.bars.index, scenario)
@@ -255,7 +257,8 @@ def replay_window(run: WindowRunner, scenario: Scenario,
 def transplant_window(run: WindowRunner, scenario: Scenario, now: pd.DataFrame,
                       benchmark: pd.DataFrame | None, beta: float | None,
                       source_kind: str = "benchmark") -> dict[str, Any]:
-    """The §3b object (``kind: "transplant"``) of ``scenario``'s path appended after ``now``
+    """The docs/results.md#stress-result object (``kind: "transplant"``) of ``scenario``'s path
+    appended after ``now``
     (the real history up to "now"), or a ``skipped`` entry; see the module docstring."""
     symbol, benchmark_symbol = run.spec["symbol"], run.spec["benchmark"]
     use_benchmark = source_kind == "benchmark" and symbol != benchmark_symbol

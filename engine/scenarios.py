@@ -1,7 +1,8 @@
 """The stress-test scenario library: dated market crises, plus windows users define themselves.
 
 A scenario is a window of trading days ``[start, end]`` (ISO dates). Every number reported for
-it runs from the CLOSE of ``start`` to the CLOSE of ``end`` (contract §3b): ``start`` is the
+it runs from the CLOSE of ``start`` to the CLOSE of ``end`` (docs/results.md#stress-result):
+``start`` is the
 base, so the library dates each crisis by one rule, on the S&P 500's daily closes, unless its
 description says otherwise:
 
@@ -14,7 +15,8 @@ The dates are trading days of the US equity market; ``tests/engine/test_scenario
 re-derives every window by its rule from the bundled S&P 500 (``GSPC``) data and checks that
 the dates are trading days in the SPY data too.
 
-Ids are stable (contract §3b): results, bookmarks and the ``--scenarios`` option use them.
+Ids are stable (docs/results.md#stress-result): results, bookmarks and the ``--scenarios`` option
+use them.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ class Scenario:
 
 _SPX = "S&P 500 index (^GSPC) daily closes"
 
-#: The built-in crises, oldest first (contract §3b ids).
+#: The built-in crises, oldest first (docs/results.md#stress-result ids).
 LIBRARY: dict[str, Scenario] = {s.id: s for s in (
     Scenario("gfc_2008", "2008 global financial crisis", "2007-10-09", "2009-03-09",
              "Subprime losses, Lehman Brothers' failure and a world recession: the S&P 500 "

@@ -1,4 +1,4 @@
-"""Rule trees (the ``entry`` / ``exit`` of a strategy spec, contract §1) to boolean signals.
+"""Rule trees (the ``entry`` / ``exit`` of a strategy spec, docs/spec.md) to boolean signals.
 
 A rule tree is plain JSON data: a group ``{"all": [...]}`` (AND) or ``{"any": [...]}`` (OR) whose
 items are rules ``{"left": OPERAND, "op": OP, "right": OPERAND}`` or nested groups. An operand is
@@ -146,7 +146,7 @@ def evaluate_rules(
     Parameters
     ----------
     rule_tree : a group (``{"all": [...]}`` / ``{"any": [...]}``) or a single rule, as JSON.
-    prices : a contract §2 DataFrame, or a mapping of column name -> 1-D array.
+    prices : a docs/prices.md DataFrame, or a mapping of column name -> 1-D array.
     cache : reuse indicator values across calls on the same ``prices`` (see
         :class:`IndicatorCache`); a private cache is used when omitted.
     """

@@ -1,4 +1,5 @@
-"""Stress tests of one strategy (contract §3b): historical replay, shock transplant, Monte Carlo.
+"""Stress tests of one strategy (docs/results.md#stress-result): historical replay, shock
+transplant, Monte Carlo.
 
 :func:`run_stress` runs, for one strategy spec and its symbol's prices,
 
@@ -50,7 +51,8 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class StressResult:
-    """Outcome of :func:`run_stress`; :meth:`to_dict` is contract §3b (plus ``skipped``,
+    """Outcome of :func:`run_stress`; :meth:`to_dict` is docs/results.md#stress-result (plus
+    ``skipped``,
     ``meta`` and ``warnings``: the data layer's warnings on the prices, each with its date, see
     ``engine.prices.frame_warnings``)."""
 
@@ -197,7 +199,8 @@ def _percent(value: float) -> str:
 
 
 def describe(document: dict[str, Any]) -> list[str]:
-    """Plain sentences summing up a §3b document (for the CLI and the stress page)."""
+    """Plain sentences summing up a docs/results.md#stress-result document (for the CLI and the
+    stress page)."""
     benchmark = document["spec"]["benchmark"]
     sentences = []
     compared = [s for s in document["scenarios"] if s["kind"] != "transplant" and s["benchmark"]]

@@ -3,7 +3,7 @@ Monte Carlo paths. ``/stress?run=<id>`` shows (or keeps following) an earlier st
 
 The Run button submits a ``stress`` run through the same services as ``POST /api/v1/runs``; a
 ``dcc.Interval`` polls it, drawing its progress, until it has finished, then the stored result
-(contract §3b) is drawn with ``components.stress_charts``.
+(docs/results.md#stress-result) is drawn with ``components.stress_charts``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ TSLA_SPLITS = {"2020-08-31": 5.0, "2022-08-25": 3.0}
 
 
 def unadjusted_tsla() -> pd.DataFrame:
-    """TSLA bars as traded, without ``adj_close`` (contract §2 columns)."""
+    """TSLA bars as traded, without ``adj_close`` (docs/prices.md columns)."""
     frame = load_bundled("TSLA").drop(columns="adj_close")
     factor = pd.Series(1.0, index=frame.index)
     for day, ratio in TSLA_SPLITS.items():

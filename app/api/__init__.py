@@ -1,4 +1,4 @@
-"""REST API under ``/api/v1`` (contract §5): auth, strategies, runs, prices, OpenAPI document."""
+"""REST API under ``/api/v1`` (docs/api.md): auth, strategies, runs, prices, OpenAPI document."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/api/v1/auth``: register, login, refresh, logout, me (contract §5).
+"""``/api/v1/auth``: register, login, refresh, logout, me (docs/api.md).
 
 Refreshing rotates the refresh token: the answer carries a new ``refresh_token`` and the one
 presented is revoked. Logging out revokes the whole login session (both tokens of the pair,

@@ -1,4 +1,4 @@
-"""``/api/v1/symbols`` and ``/api/v1/prices/<symbol>``: market data as contract §2 rows."""
+"""``/api/v1/symbols`` and ``/api/v1/prices/<symbol>``: market data as docs/prices.md rows."""
 
 from __future__ import annotations
 

@@ -98,6 +98,6 @@ def retry_run(run_id: int) -> tuple[Response, int]:
 @bp.get(f"/{ID}/result")
 @jwt_required()
 def get_result(run_id: int) -> Response:
-    """The run's result document (contract §3); 409 while it has none."""
+    """The run's result document (docs/results.md#backtest-result); 409 while it has none."""
     with arena().sessions() as session:
         return jsonify(service.get_result(session, current_user_id(), run_id))

@@ -64,7 +64,7 @@ def strategy_json(strategy: Strategy) -> dict[str, Any]:
 
 def run_json(run: BacktestRun, *, with_spec: bool = False,
              with_error_detail: bool = False) -> dict[str, Any]:
-    """Contract §5's run object, plus its options, start time, duration, attempts and the run
+    """the docs/api.md run object, plus its options, start time, duration, attempts and the run
     it retries; ``error_detail`` (a failure's traceback) only for admins."""
     duration = None
     if run.started_at and run.finished_at:

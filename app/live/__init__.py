@@ -1,4 +1,4 @@
-"""Live prices and live PnL over WebSockets (contract §6): the ASGI server that owns
+"""Live prices and live PnL over WebSockets (docs/api.md#live-websocket): the ASGI server that owns
 ``/ws/prices`` and mounts the Dash/Flask app, the price feed and its sources, the fan-out to
 clients, and the live PnL of a followed strategy computed with the engine's own functions.
 

@@ -1,13 +1,14 @@
-"""The JSON messages of ``/ws/prices`` (contract §6), built in one place.
+"""The JSON messages of ``/ws/prices`` (docs/api.md#live-websocket), built in one place.
 
-Server → client: ``tick``, ``bar``, ``pnl``, ``error`` (contract §6) and two extensions:
+Server → client: ``tick``, ``bar``, ``pnl``, ``error`` (docs/api.md#live-websocket) and two
+extensions:
 ``heartbeat`` (``{"type": "heartbeat", "ts"}``, every ``LIVE_HEARTBEAT_SECONDS`` so clients can
 tell a quiet feed from a dead socket) and ``subscribed`` (the symbols now streamed and the
 feed's source, after every subscribe/unsubscribe/follow). Ticks carry ``seq``, a per-symbol
 counter that grows by one per tick, so a client can prove it missed nothing.
 
 Timestamps are ISO 8601 strings: ticks in UTC with a ``Z``; bars by their trading date
-(``2024-03-01``, the contract §2 date of a daily bar).
+(``2024-03-01``, the docs/prices.md date of a daily bar).
 """
 
 from __future__ import annotations

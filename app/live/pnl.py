@@ -16,7 +16,7 @@ plus one compiled simulation of the live bars (about a millisecond for a few tho
 The warm-up is bounded by ``LIVE_WARMUP_BARS`` (raised to 3 × the rules' longest look-back, so
 recursive indicators such as EMA and Wilder's RSI have converged).
 
-The reported values (contract §6 ``pnl``), in the account currency unless stated:
+The reported values (docs/api.md#live-websocket ``pnl``), in the account currency unless stated:
 
 - ``position``: signed units held after the bar's close (short < 0);
 - ``entry_price``: fill price (after slippage) of the open position, else None;
@@ -68,7 +68,7 @@ class PnLState:
     trades: list[dict[str, Any]]
 
     def message(self, strategy_id: int) -> dict[str, Any]:
-        """Contract §6 ``pnl`` message (plus ``side`` of the open position)."""
+        """docs/api.md#live-websocket ``pnl`` message (plus ``side`` of the open position)."""
         side = None if self.position == 0 else SIDES[1 if self.position > 0 else -1]
         return {"type": "pnl", "strategy_id": strategy_id, "ts": self.ts,
                 "position": self.position, "entry_price": self.entry_price,
@@ -83,7 +83,7 @@ class LivePnL:
     Parameters
     ----------
     spec : the saved (normalised) spec; ``start``/``end`` are ignored (live starts now).
-    history : contract §2 bars strictly before the first live bar (``adj_close`` is applied
+    history : docs/prices.md bars strictly before the first live bar (``adj_close`` is applied
         the way a backtest applies it).
     """
 

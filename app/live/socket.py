@@ -1,4 +1,5 @@
-"""One ``/ws/prices`` connection (contract §6): authenticate, then serve its requests.
+"""One ``/ws/prices`` connection (docs/api.md#live-websocket): authenticate, then serve its
+requests.
 
 The handshake is accepted first and then, when the token is missing, invalid, expired or
 revoked (or a cookie comes from a foreign origin), closed with code 1008 and the reason (a

@@ -183,7 +183,7 @@ def retry_run(session: Session, user_id: int, run_id: int) -> BacktestRun:
 
 
 def get_result(session: Session, user_id: int, run_id: int) -> dict[str, Any]:
-    """The result document of a succeeded run (contract §3 for a backtest)."""
+    """The result document of a succeeded run (docs/results.md#backtest-result for a backtest)."""
     run = get_run(session, user_id, run_id)
     if run.status != "succeeded" or run.result is None:
         detail = f": {run.error}" if run.error else ""

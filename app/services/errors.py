@@ -1,5 +1,5 @@
 """Exceptions of the service layer. The web layer maps each to an HTTP status and the JSON
-error shape ``{"error": {"code", "message", "fields"}}`` (contract §5)."""
+error shape ``{"error": {"code", "message", "fields"}}`` (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one place the web layer and the run executor get prices from (contract §2 frames).
+"""The one place the web layer and the run executor get prices from (docs/prices.md frames).
 
 Prices come from the data layer's :class:`~data.service.PriceService` (cache -> database ->
 provider); its errors become service errors the API maps to 404 / 422 / 503.

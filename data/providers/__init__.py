@@ -1,7 +1,7 @@
 """Where bars come from: one interface, several providers.
 
 Every provider has a ``name`` and ``fetch(symbol, start, end, interval="1d") -> DataFrame``
-returning a contract §2 frame (see :mod:`data.frames`: raw OHLC, ``adj_close``, volume), with
+returning a docs/prices.md frame (see :mod:`data.frames`: raw OHLC, ``adj_close``, volume), with
 ``start`` and ``end`` inclusive calendar dates (None = as far as the source goes / today).
 ``frame.attrs["source"]`` names the provider that actually served the bars (``auto`` reports
 ``yfinance`` or ``bundled``) and ``frame.attrs.get("name")`` the security's name when known.

@@ -1,4 +1,5 @@
-"""Robustness report (contract §3d): how much one strategy's result depends on fill timing,
+"""Robustness report (docs/results.md#robustness-result): how much one strategy's result depends on
+fill timing,
 costs, the order of its trades and metric conventions, and whether its data look sound.
 
 Modules, one concept each: ``prepared`` (the spec, bars, signals and benchmark prepared once;

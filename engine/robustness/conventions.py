@@ -1,5 +1,7 @@
-"""Our metrics under the other tools' conventions (contract §3d ``conventions``), so a user can
-reconcile our numbers with another tool's. Each row: ``metric`` (a contract §3 key),
+"""Our metrics under the other tools' conventions (docs/results.md#robustness-result
+``conventions``), so a user can
+reconcile our numbers with another tool's. Each row: ``metric`` (a docs/results.md#backtest-result
+key),
 ``convention`` (an id), ``label``, ``used_by``, ``formula``, ``value`` (under that convention)
 and ``ours`` (the same metric under ours, from ``engine.metrics``).
 
@@ -58,7 +60,8 @@ NORMAL_Z_95 = 1.6448536269514722
 def convention_rows(equity: np.ndarray, dates: np.ndarray, initial_cash: float,
                     metrics: dict[str, Any], benchmark_returns: np.ndarray | None,
                     risk_free: float) -> list[dict[str, Any]]:
-    """Every row of the module docstring for one equity curve whose contract §3 ``metrics``
+    """Every row of the module docstring for one equity curve whose docs/results.md#backtest-result
+    ``metrics``
     (ours) are given."""
     returns = period_returns(equity, initial_cash)
     rows = []

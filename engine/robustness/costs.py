@@ -1,11 +1,13 @@
-"""Cost sensitivity and break-even costs (contract §3d ``costs``, ``breakeven_bps``).
+"""Cost sensitivity and break-even costs (docs/results.md#robustness-result ``costs``,
+``breakeven_bps``).
 
 Convention: a cost of ``c`` bps is fees + slippage per side, applied as ``fees_bps = c`` with
 zero slippage (one number instead of two that act almost alike). The buy-and-hold benchmark
 pays the same cost (one entry fee), as in every backtest.
 
 The grid runs from 0 to ``max_cost_bps`` in ``cost_points`` evenly spaced steps; each point is a
-full backtest of the spec with that cost (contract §3 metrics plus ``benchmark_cagr``).
+full backtest of the spec with that cost (docs/results.md#backtest-result metrics plus
+``benchmark_cagr``).
 
 Break-even costs are found by bisection on the strategy's CAGR minus the target:
 

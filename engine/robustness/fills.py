@@ -1,4 +1,5 @@
-"""Fill sensitivity: the same spec under other fill assumptions (contract §3d ``fills``).
+"""Fill sensitivity: the same spec under other fill assumptions (docs/results.md#robustness-result
+``fills``).
 
 Assumptions (each keeps every other setting of the spec, costs included):
 
@@ -12,7 +13,8 @@ Assumptions (each keeps every other setting of the spec, costs included):
 ``target_first``
     the spec's fill, but when one bar's range holds both the protective stop (fixed or
     trailing) and the take-profit target, the target is assumed to fill first instead of the
-    stop (the engine's conservative default, contract §8). Without both a stop and a target
+    stop (the engine's conservative default, docs/spec.md#execution-model). Without both a stop and
+    a target
     it equals the spec's own row.
 
 ``target_first`` is built from the engine's simulator without changing it: simulate; find the

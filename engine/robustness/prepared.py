@@ -89,7 +89,8 @@ class Prepared:
 
     def metrics(self, result: SimResult, config: SimConfig,
                 benchmark_returns: np.ndarray | None = None) -> dict[str, Any]:
-        """Contract §3 metrics of one variant, plus ``total_fees``, as ``run_backtest`` gives
+        """docs/results.md#backtest-result metrics of one variant, plus ``total_fees``, as
+        ``run_backtest`` gives
         them (``benchmark_returns`` defaults to :meth:`benchmark_returns` of ``config``)."""
         if benchmark_returns is None:
             benchmark_returns = self.benchmark_returns(config)

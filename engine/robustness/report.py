@@ -1,4 +1,5 @@
-"""``run_robustness``: the whole robustness report of one spec (contract §3d) and its verdict
+"""``run_robustness``: the whole robustness report of one spec (docs/results.md#robustness-result)
+and its verdict
 in plain words (:func:`describe`)."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ MAX_COST_POINTS = 201
 
 @dataclass(frozen=True)
 class RobustnessResult:
-    """The robustness report; :meth:`to_dict` is contract §3d."""
+    """The robustness report; :meth:`to_dict` is docs/results.md#robustness-result."""
 
     spec: dict[str, Any]
     fills: list[dict[str, Any]]
@@ -121,7 +122,8 @@ def _pct(value: float | None) -> str:
 
 
 def describe(document: dict[str, Any]) -> str:
-    """One paragraph, in plain words, on how robust the result is (contract §3d document)."""
+    """One paragraph, in plain words, on how robust the result is
+    (docs/results.md#robustness-result document)."""
     sentences = []
     breakeven_bps = document["breakeven_bps"]
     status = document.get("breakeven_status", {})

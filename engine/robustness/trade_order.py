@@ -1,4 +1,5 @@
-"""Trade-order Monte Carlo (contract §3d ``trade_monte_carlo``): how much of a result is the
+"""Trade-order Monte Carlo (docs/results.md#robustness-result ``trade_monte_carlo``): how much of a
+result is the
 luck of the order its trades came in.
 
 Each path draws the strategy's own closed-trade returns ``r_i`` (trades closed by a signal, a

@@ -1,4 +1,5 @@
-"""``/api/v1/runs`` and the run executor: a backtest run end to end, its result (contract §3),
+"""``/api/v1/runs`` and the run executor: a backtest run end to end, its result
+(docs/results.md#backtest-result),
 failures a user can read, kinds not available yet, and the listing filters."""
 
 from __future__ import annotations

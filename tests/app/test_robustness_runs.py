@@ -1,4 +1,4 @@
-"""Robustness runs through the API (a background job; result contract §3d) and
+"""Robustness runs through the API (a background job; result docs/results.md#robustness-result) and
 ``arena robustness``."""
 
 from __future__ import annotations

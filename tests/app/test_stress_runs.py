@@ -1,4 +1,5 @@
-"""Stress runs through the API (a background job; result contract §3b) and ``arena stress``."""
+"""Stress runs through the API (a background job; result docs/results.md#stress-result) and ``arena
+stress``."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ SLOW_KEY = "entry.all[0].right.params.period,exit.all[0].right.params.period"
 
 
 def gbm_ohlc(n: int, seed: int = 7, sigma: float = 0.18) -> pd.DataFrame:
-    """Synthetic daily bars (contract §2) from a geometric Brownian motion with zero log drift.
+    """Synthetic daily bars (docs/prices.md) from a geometric Brownian motion with zero log drift.
 
     Each day's log return (annual volatility ``sigma``) is split into an overnight gap (30 % of
     the variance: the open) and an intraday move (the close); the high and low extend beyond the

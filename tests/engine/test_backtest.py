@@ -1,4 +1,5 @@
-"""run_backtest end to end on the bundled real SPY history: fills, costs, equity, contract §3."""
+"""run_backtest end to end on the bundled real SPY history: fills, costs, equity,
+docs/results.md#backtest-result."""
 
 from __future__ import annotations
 

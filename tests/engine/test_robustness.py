@@ -1,4 +1,5 @@
-"""The robustness report (engine.robustness, contract §3d): fill rows equal plain backtests,
+"""The robustness report (engine.robustness, docs/results.md#robustness-result): fill rows equal
+plain backtests,
 costs only lower returns, break-even costs reproduce their targets, the trade-order Monte Carlo
 is seeded and unbiased, data problems are flagged where they are."""
 

@@ -1,4 +1,4 @@
-"""Specification of engine/signals.py: rule trees (contract §1 entry/exit) to boolean arrays."""
+"""Specification of engine/signals.py: rule trees (docs/spec.md entry/exit) to boolean arrays."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Strategy spec v1 (contract §1): parsing, normalisation, error paths, schema, examples, paths."""
+"""Strategy spec v1 (docs/spec.md): parsing, normalisation, error paths, schema, examples, paths."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from engine.spec import (
     spec_json_schema,
 )
 
-# The example of contract §1, verbatim.
+# The example of docs/spec.md, verbatim.
 CONTRACT_EXAMPLE: dict[str, Any] = {
     "version": 1,
     "name": "RSI mean reversion",

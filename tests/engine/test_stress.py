@@ -1,6 +1,6 @@
 """Stress tests on the bundled data: replays reproduce the market's known moves, windows are warm
 (no cold start) and measured from the close of start, transplants append exactly the scenario's
-returns (x beta), and the result is contract §3b."""
+returns (x beta), and the result is docs/results.md#stress-result."""
 
 from __future__ import annotations
 

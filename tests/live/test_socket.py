@@ -1,4 +1,5 @@
-"""``/ws/prices`` (contract §6) on a real server: authentication, subscriptions, ticks and bars,
+"""``/ws/prices`` (docs/api.md#live-websocket) on a real server: authentication, subscriptions,
+ticks and bars,
 heartbeats, and ``follow`` limited to the caller's own strategies."""
 
 from __future__ import annotations

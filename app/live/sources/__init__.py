@@ -1,4 +1,5 @@
-"""Where live prices come from. Each source is an async iterator of contract §6 ``tick`` and
+"""Where live prices come from. Each source is an async iterator of docs/api.md#live-websocket
+``tick`` and
 ``bar`` events for a fixed list of symbols:
 
 - :class:`~app.live.sources.replay.ReplaySource` (``replay``, the embedded default): bundled

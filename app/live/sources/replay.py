@@ -51,7 +51,7 @@ def tick_times(date: pd.Timestamp, ticks: int) -> list[str]:
 
 
 class ReplaySource:
-    """Replays ``frames`` (symbol → contract §2 bars, already adjusted) from ``start``.
+    """Replays ``frames`` (symbol → docs/prices.md bars, already adjusted) from ``start``.
 
     Parameters
     ----------

@@ -1,4 +1,5 @@
-"""Robustness runs (kind ``robustness``; result format in docs/results.md, contract §3d): fill
+"""Robustness runs (kind ``robustness``; result format in docs/results.md,
+docs/results.md#robustness-result): fill
 and cost sensitivity, break-even costs, trade-order Monte Carlo, metrics under other tools'
 conventions and data warnings, by ``engine.robustness.run_robustness`` with the options of
 ``engine.options.RobustnessOptions`` (validated when the run is created).
