@@ -136,11 +136,22 @@ SUMMARY_ROWS = (
     ("max_drawdown_duration_days", "Longest drawdown (days)", False),
     ("calmar", "Calmar", False), ("num_trades", "Trades", False),
     ("win_rate", "Win rate", True), ("profit_factor", "Profit factor", False),
-    ("exposure", "Time in market", True), ("var_95", "VaR 95 % (1 day)", True),
-    ("cvar_95", "CVaR 95 % (1 day)", True), ("beta", "Beta", False),
+    ("exposure", "Time in market", True), ("exposure_at_close", "In market at close", True),
+    ("var_95", "VaR 95 % (1 bar)", True), ("cvar_95", "CVaR 95 % (1 bar)", True),
+    ("beta", "Beta", False),
     ("alpha", "Alpha (ann.)", True),
     ("total_fees", "Fees paid", False),
 )
+
+
+def ruin_line(metrics: dict[str, Any]) -> str | None:
+    """The summary's ruin line, ``None`` when the account was not ruined."""
+    if not metrics.get("ruined"):
+        return None
+    deficit = metrics.get("ruin_deficit") or 0.0
+    beyond = f", {deficit:,.2f} lost beyond the account (gap)" if deficit > 0 else ""
+    return (f"RUINED on {metrics['ruined_date']}: equity reached 0, the position was liquidated "
+            f"and nothing traded after{beyond}; ratios cover the bars up to the ruin.")
 
 
 def print_backtest(result: Any, as_json: bool) -> None:
@@ -151,7 +162,12 @@ def print_backtest(result: Any, as_json: bool) -> None:
         return
     spec, meta = result.spec, result.meta
     click.echo(f"{spec['name']} on {spec['symbol']}: {meta['first_date']} to {meta['last_date']}"
-               f" ({meta['bars']} bars, {meta['price_basis']} prices, fills {spec['fill']})")
+               f" ({meta['bars']} bars, {meta['price_basis']} prices, fills {spec['fill']}, "
+               f"{meta['periods_per_year']:g} periods a year "
+               f"{meta.get('periods_per_year_source', 'inferred')})")
+    ruin = ruin_line(result.metrics)
+    if ruin:
+        click.echo(ruin)
     bench = result.benchmark_metrics
     click.echo(f"{'':26}{'strategy':>16}{'buy & hold ' + spec['benchmark']:>22}")
     for key, label, percent in SUMMARY_ROWS:

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.metrics import compute_metrics, period_returns
+from engine.metrics import (
+    PERIODS_PER_YEAR,
+    RUINED_NULL_METRICS,
+    RUINED_NULL_REASON,
+    compute_metrics,
+    infer_periods_per_year,
+    period_returns,
+)
 from engine.prices import PriceDataError, frame_warnings, price_arrays
 from engine.signals import IndicatorCache, evaluate_rules
 from engine.simulate import EXIT_REASONS, SimConfig, SimResult, simulate
@@ -145,6 +152,12 @@ def run_backtest(
     risk_free : ANNUAL risk-free rate for Sharpe, Sortino and alpha (0.02 = 2 %).
     adjust : use split/dividend-adjusted OHLC when the frame has ``adj_close`` (default).
 
+    Ratios are annualised with ``spec.periods_per_year``, or when null with the periods a year
+    the bar dates imply (:func:`engine.metrics.infer_periods_per_year` on the history up to
+    ``end``); ``meta.periods_per_year`` states the value and ``meta.periods_per_year_source``
+    whether it was ``"spec"`` or ``"inferred"``. A run whose equity reaches 0 is ruined
+    (:func:`ruin_fields`).
+
     Raises
     ------
     SpecError : invalid spec. PriceDataError : unusable prices or an empty date range.
@@ -190,22 +203,28 @@ def run_backtest(
     if holding is not None and benchmark_returns is None:
         benchmark_returns = period_returns(holding_equity, config.initial_cash)
     dates = traded.dates
+    periods, periods_source = periods_per_year(normalised, history.dates)
     metrics = compute_metrics(
         result.equity, dates, config.initial_cash, positions=result.position,
         trade_pnl=result.trades["pnl"], trade_returns=result.trades["return"],
-        benchmark_returns=benchmark_returns, risk_free=risk_free,
+        benchmark_returns=benchmark_returns, risk_free=risk_free, periods_per_year=periods,
+        exposed=result.exposed,
     )
-    metrics["total_fees"] = float(result.total_fees)
+    metrics.update(extra_metrics(result.total_fees, result.position, result.ruin_index,
+                                 result.ruin_deficit, dates))
+    if result.ruined:
+        warnings.append(ruin_warning(metrics, result, dates))
     benchmark_metrics = None
     if holding is not None and complete:
-        benchmark_metrics = buy_and_hold_metrics(holding, dates, config, risk_free)
+        benchmark_metrics = buy_and_hold_metrics(holding, dates, config, risk_free, periods)
     meta = {
         "bars": len(dates),
         "first_date": _day(dates[0]),
         "last_date": _day(dates[-1]),
         "warmup_bars_available": int(window.start),
         "price_basis": "adjusted" if bars.adjusted else "as given",
-        "periods_per_year": 252,
+        "periods_per_year": periods,
+        "periods_per_year_source": periods_source,
         "risk_free": risk_free,
     }
     return BacktestResult(normalised, metrics, benchmark_metrics, trade_records(result, dates),
@@ -215,6 +234,65 @@ def run_backtest(
 
 def _day(value: np.datetime64) -> str:
     return str(np.datetime_as_string(value, unit="D"))
+
+
+def periods_per_year(spec: dict[str, Any], dates: np.ndarray | pd.DatetimeIndex
+                     ) -> tuple[float, str]:
+    """``(periods a year, "spec" or "inferred")``: the spec's ``periods_per_year`` when set,
+    else :func:`engine.metrics.infer_periods_per_year` of the bar ``dates``."""
+    if spec.get("periods_per_year") is not None:
+        return float(spec["periods_per_year"]), "spec"
+    return infer_periods_per_year(dates), "inferred"
+
+
+def ruin_fields(ruin_index: int | None, deficit: float, dates: np.ndarray
+                ) -> dict[str, Any]:
+    """The metrics that say whether the account was ruined (its equity reached 0).
+
+    ``ruined`` (bool); ``ruined_date`` (ISO date of the bar on which the position was
+    liquidated, null if not ruined); ``ruin_deficit`` (what a gap through the ruin price lost
+    beyond the account, currency; 0 without a gap or a ruin); ``null_reasons`` (metric key ->
+    why it is null, for the metrics a ruin leaves undefined; empty otherwise).
+    """
+    ruined = ruin_index is not None
+    return {
+        "ruined": ruined,
+        "ruined_date": _day(dates[ruin_index]) if ruined else None,
+        "ruin_deficit": float(deficit),
+        "null_reasons": dict.fromkeys(RUINED_NULL_METRICS, RUINED_NULL_REASON) if ruined else {},
+    }
+
+
+def extra_metrics(total_fees: float, position: np.ndarray, ruin_index: int | None,
+                  deficit: float, dates: np.ndarray) -> dict[str, Any]:
+    """The keys a backtest adds to the contract §3 metrics: ``total_fees``,
+    ``exposure_at_close`` (share of bars ending with a non-zero position) and
+    :func:`ruin_fields`."""
+    return {
+        "total_fees": float(total_fees),
+        "exposure_at_close": float(np.count_nonzero(position)) / len(position) if len(position)
+        else None,
+        **ruin_fields(ruin_index, deficit, dates),
+    }
+
+
+def ruin_warning(metrics: dict[str, Any], result: SimResult, dates: np.ndarray
+                 ) -> dict[str, Any]:
+    """The ``ruin`` entry of a result's ``warnings``: when, at what price, and what the metrics
+    mean for a ruined account."""
+    index = result.ruin_index
+    exit_price = float(result.trades["exit_price"][-1])
+    gap = (f"; the bar gapped through the ruin price, losing {result.ruin_deficit:,.2f} beyond "
+           "the account" if result.ruin_deficit > 0 else "")
+    return {
+        "date": metrics["ruined_date"], "kind": "ruin",
+        "message": f"the account was ruined on {metrics['ruined_date']}: its equity reached 0 "
+                   f"and the position was liquidated at {exit_price:,.4f}{gap}. No trades "
+                   "after that; total return and max drawdown are -100 %; volatility, VaR, "
+                   f"CVaR and beta describe the {index + 1} bars up to the ruin; Sharpe, "
+                   "Sortino and alpha are not reported (a mean of returns does not describe a "
+                   "path that lost everything).",
+    }
 
 
 def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
@@ -355,16 +433,19 @@ def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig
 
 
 def buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
-                         dates: pd.DatetimeIndex, config: SimConfig, risk_free: float
-                         ) -> dict[str, Any]:
+                         dates: pd.DatetimeIndex, config: SimConfig, risk_free: float,
+                         periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, Any]:
     """Contract §3 metrics of a buy-and-hold curve (``holding`` as :func:`buy_and_hold_equity`
-    returns it): one trade, always in the market, benchmarked against itself."""
+    returns it): one trade, always in the market, benchmarked against itself, with the
+    backtest's extra keys (a long that never borrows is never ruined)."""
     equity, units, entry_price, entry_fee = holding
     pnl = equity[-1] - config.initial_cash
+    positions = np.full(len(equity), units)
     metrics = compute_metrics(
-        equity, dates, config.initial_cash, positions=np.full(len(equity), units),
+        equity, dates, config.initial_cash, positions=positions,
         trade_pnl=[pnl], trade_returns=[pnl / (units * entry_price)] if units else [0.0],
         benchmark_returns=period_returns(equity, config.initial_cash), risk_free=risk_free,
+        periods_per_year=periods_per_year,
     )
-    metrics["total_fees"] = float(entry_fee)
+    metrics.update(extra_metrics(entry_fee, positions, None, 0.0, np.asarray(dates)))
     return metrics

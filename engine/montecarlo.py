@@ -218,17 +218,19 @@ def _percentiles(values: np.ndarray) -> dict[str, float | None]:
                                                strict=True)}
 
 
-def path_statistics(equity: np.ndarray, risk_free: float = 0.0) -> dict[str, np.ndarray]:
+def path_statistics(equity: np.ndarray, risk_free: float = 0.0,
+                    periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, np.ndarray]:
     """Per-path final return, max drawdown and Sharpe of equity paths (paths, 1 + horizon);
     column 0 is each path's base (conventions in the module docstring; computed by
     ``engine.metrics.curve_statistics``, the pieces of ``compute_metrics``)."""
-    return curve_statistics(equity, risk_free, PERIODS_PER_YEAR)
+    return curve_statistics(equity, risk_free, periods_per_year)
 
 
 def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.DataFrame,
                     config: SimConfig, *, paths: int = 1000, horizon_days: int = 252,
                     block_length: float = 20, seed: int = 0, vol_multiplier: float = 1.0,
                     gap_pct: float | None = None, gap_day: int = 1, risk_free: float = 0.0,
+                    periods_per_year: float = PERIODS_PER_YEAR,
                     loss_thresholds: Sequence[float] = (0.1, 0.2, 0.3),
                     progress: Progress | None = None) -> dict[str, Any]:
     """The docs/results.md#stress-result ``monte_carlo`` object of a normalised spec.
@@ -243,6 +245,7 @@ def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.D
     paths, horizon_days, block_length, seed : the bootstrap (module docstring).
     vol_multiplier, gap_pct, gap_day : parametric shocks (:func:`apply_shocks`).
     risk_free : ANNUAL rate for the Sharpe ratios.
+    periods_per_year : bars a year of the resampled bars, for the Sharpe ratios.
     loss_thresholds : losses ``x`` (fractions) for ``prob_loss_worse_than``.
     progress : ``progress(fraction, stage)`` after each chunk of paths.
     """
@@ -285,7 +288,7 @@ def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.D
             progress((first + count) / paths, "monte carlo")
     return _summary(equity, hold, exposure, trades, paths=paths, horizon_days=horizon_days,
                     block_length=block_length, seed=seed, risk_free=risk_free,
-                    loss_thresholds=loss_thresholds, shocks={
+                    periods_per_year=periods_per_year, loss_thresholds=loss_thresholds, shocks={
                         "vol_multiplier": vol_multiplier, "gap_pct": gap_pct,
                         "gap_day": gap_day if gap_pct is not None else None},
                     source=(source.index[0], source.index[-1]), warmup_bars=len(warm))
@@ -293,10 +296,11 @@ def run_monte_carlo(spec: Mapping[str, Any], source: pd.DataFrame, history: pd.D
 
 def _summary(equity: np.ndarray, hold: np.ndarray, exposure: np.ndarray, trades: np.ndarray, *,
              paths: int, horizon_days: int, block_length: float, seed: int, risk_free: float,
-             loss_thresholds: Sequence[float], shocks: dict[str, Any],
-             source: tuple[pd.Timestamp, pd.Timestamp], warmup_bars: int) -> dict[str, Any]:
-    stats = path_statistics(equity, risk_free)
-    held = path_statistics(hold, risk_free)
+             periods_per_year: float, loss_thresholds: Sequence[float],
+             shocks: dict[str, Any], source: tuple[pd.Timestamp, pd.Timestamp],
+             warmup_bars: int) -> dict[str, Any]:
+    stats = path_statistics(equity, risk_free, periods_per_year)
+    held = path_statistics(hold, risk_free, periods_per_year)
     fan = np.percentile(equity / equity[:, :1] * 100.0, PERCENTILES, axis=0)
     both = np.concatenate((stats["final_return"], held["final_return"]))
     edges = np.histogram_bin_edges(both[np.isfinite(both)], bins=HISTOGRAM_BINS)
@@ -312,6 +316,9 @@ def _summary(equity: np.ndarray, hold: np.ndarray, exposure: np.ndarray, trades:
                 for day in range(horizon_days + 1)],
         # Extra fields (docs/results.md#stress-result allows optional additions):
         "sharpe_defined_paths": int(np.isfinite(stats["sharpe"]).sum()),
+        # Share of paths on which the account was ruined (equity 0, engine.simulate "Ruin").
+        "prob_ruin": float(np.mean(equity[:, -1] <= 0.0)),
+        "periods_per_year": periods_per_year,
         "num_trades": _percentiles(trades.astype(np.float64)),
         "exposure": _percentiles(exposure),
         "buy_and_hold": {"final_return": _percentiles(held["final_return"]),

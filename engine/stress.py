@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.backtest import prepare_prices, sim_config, window_slice
+from engine.backtest import periods_per_year, prepare_prices, sim_config, window_slice
 from engine.metrics import beta_alpha
 from engine.montecarlo import check_monte_carlo_options, run_monte_carlo
 from engine.prices import PriceDataError, frame_warnings
@@ -153,6 +153,7 @@ def run_stress(
         outcome = transplant_window(run, scenario, now, benchmark, beta, transplant_source)
         (results if "strategy" in outcome else skipped).append(outcome)
 
+    periods, periods_source = periods_per_year(normalised, now.index)
     monte_carlo = None
     if paths:
         source = now.iloc[max(len(now) - len(backtest) - 1, 0):]  # + the close before
@@ -161,13 +162,14 @@ def run_stress(
             normalised, source, now, config, paths=paths, horizon_days=horizon_days,
             block_length=block_length, seed=seed, vol_multiplier=vol_multiplier,
             gap_pct=gap_pct, gap_day=gap_day, risk_free=risk_free,
-            loss_thresholds=loss_thresholds,
+            periods_per_year=periods, loss_thresholds=loss_thresholds,
             progress=lambda f, stage: report((done + 4 * f) / steps, stage))
     report(1.0, "done")
     meta = {"price_basis": "adjusted" if adjust and "adj_close" in prices.columns else "as given",
             "entry": entry, "transplant_source": transplant_source,
             "beta": beta, "history_end": now.index[-1].strftime("%Y-%m-%d"),
-            "benchmark_available": benchmark is not None}
+            "benchmark_available": benchmark is not None,
+            "periods_per_year": periods, "periods_per_year_source": periods_source}
     warnings = (frame_warnings(prices, symbol)
                 + frame_warnings(benchmark_prices, benchmark_symbol))
     return StressResult(normalised, results, monte_carlo, skipped, meta, warnings)

@@ -43,7 +43,14 @@ import numba
 import numpy as np
 import pandas as pd
 
-from engine.backtest import benchmark_equity, prepare_prices, sim_config, window_slice
+from engine.backtest import (
+    benchmark_equity,
+    extra_metrics,
+    periods_per_year,
+    prepare_prices,
+    sim_config,
+    window_slice,
+)
 from engine.errors import EngineError
 from engine.metrics import compute_metrics, period_returns
 from engine.signals import IndicatorCache, operand_values
@@ -121,6 +128,7 @@ class _Group:
     members: np.ndarray  # combination indices
     entries: np.ndarray  # (len(members), n_bars) bool, C-contiguous rows
     exits: np.ndarray
+    history_dates: pd.DatetimeIndex  # the bars up to the window's end (periods a year)
 
 
 def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
@@ -162,11 +170,16 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
                 if j % 100 == 0:
                     report(0.2 + 0.8 * (done + j) / total, "metrics")
                 count = run.num_trades[j]
+                periods, _ = periods_per_year(plan.specs[i], group.history_dates)
                 metrics[i] = compute_metrics(
                     run.equity[:, j], dates, config.initial_cash, positions=run.position[:, j],
                     trade_pnl=run.trade_pnl[:count, j], trade_returns=run.trade_returns[:count, j],
-                    benchmark_returns=benchmark, risk_free=risk_free)
-                metrics[i]["total_fees"] = float(run.total_fees[j])
+                    benchmark_returns=benchmark, risk_free=risk_free, periods_per_year=periods,
+                    exposed=run.exposed[:, j])
+                ruin = int(run.ruin_index[j])
+                metrics[i].update(extra_metrics(
+                    run.total_fees[j], run.position[:, j], None if ruin < 0 else ruin,
+                    run.ruin_deficit[j], dates))
             done += len(run.num_trades)
     report(1.0, "metrics")
     results = [{"params": params, "metrics": values, **({"error": error} if error else {})}
@@ -313,7 +326,8 @@ def _groups(plan: _Plan, prices: pd.DataFrame, adjust: bool,
         for config, local in configs.items():
             every = len(local) == len(members)
             yield _Group(traded, bars, ohlc, config, np.asarray(members)[local],
-                         entries if every else entries[local], exits if every else exits[local])
+                         entries if every else entries[local], exits if every else exits[local],
+                         history.index)
 
 
 def _shape(node: Mapping[str, Any]) -> Any:

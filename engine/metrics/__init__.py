@@ -15,20 +15,29 @@ Modules
 ``conventions`` constants, risk-free rate per period, periods a year; ``inputs`` checks;
 ``returns`` returns, CAGR, volatility, Sharpe, Sortino; ``drawdowns`` drawdowns and Calmar;
 ``tail_risk`` VaR and CVaR; ``benchmark`` beta and alpha; ``trades`` trade statistics and
-exposure; ``kernel`` and ``compute`` the whole set; ``curves`` the same statistics of many
-curves at once (Monte Carlo paths).
+exposure; ``ruin`` the bar where equity reaches 0; ``kernel`` and ``compute`` the whole set;
+``curves`` the same statistics of many curves at once (Monte Carlo paths).
 
 Conventions
 -----------
 Periods
-    ``PERIODS_PER_YEAR = 252`` periods (bars) a year for annualising per-period statistics
-    (volatility, Sharpe, Sortino, alpha). Functions that annualise take ``periods_per_year``;
-    for non-daily bars pass e.g. ``infer_periods_per_year(dates)``.
+    One period is one bar. ``periods_per_year`` annualises per-period statistics (volatility,
+    Sharpe, Sortino, the risk-free conversion, alpha) and follows the bars:
+    ``infer_periods_per_year(dates)`` gives 252 for daily bars, 52 weekly, 12 monthly, 4
+    quarterly and ``252 * bars per session`` intraday. Backtests use it unless the spec sets
+    ``periods_per_year``, and state the value in ``meta.periods_per_year``. The functions'
+    default is ``PERIODS_PER_YEAR = 252`` (daily bars).
 Returns
     Simple period returns. The starting capital is the value before the first bar:
     ``r_0 = equity_0 / initial_cash - 1`` and ``r_t = equity_t / equity_{t-1} - 1``, so ``n`` bars
-    give ``n`` returns. Equity is assumed positive (an account that reaches 0 stays flat: a period
-    that starts at 0 has return 0).
+    give ``n`` returns. A period that starts at 0 has return 0.
+Ruin
+    Equity is >= 0 (``compute_metrics`` rejects a negative value). An account whose equity
+    reaches 0 is ruined on that bar (the simulator liquidates it and keeps it at 0). Its
+    ``total_return`` and ``max_drawdown`` are -1, its CAGR -1 and ``final_equity`` 0. Volatility,
+    VaR, CVaR and beta are computed on the periods up to and including the ruin bar (whose
+    return is -1), not on the zeros after it. Sharpe, Sortino and alpha are ``None``: a mean of
+    period returns can be positive on a path that lost everything (``RUINED_NULL_REASON``).
 Risk-free rate
     Given as an ANNUAL rate ``risk_free`` (0.02 is 2 % a year, default 0) and converted per
     period as ``rf_p = (1 + risk_free) ** (1 / periods_per_year) - 1``. Excess returns
@@ -60,7 +69,9 @@ Calmar
 VaR and CVaR
     Historical, on period returns: ``var_95`` is the 5th percentile of the returns
     (``np.percentile``, linear interpolation), reported as a return (negative for a loss);
-    ``cvar_95`` is the mean of the returns ``<= var_95``.
+    ``cvar_95`` is the mean of the worst ``k = ceil(0.05 * n)`` returns (an order statistic, as
+    empyrical computes it). Not "the mean of the returns <= var_95": when many returns tie
+    with the VaR, that set depends on their last bits (rounding noise).
 Beta and alpha
     On aligned period returns of the strategy ``r`` and benchmark ``b``:
     ``beta = cov(r, b, ddof=1) / var(b, ddof=1)``; alpha is Jensen's alpha annualised
@@ -70,7 +81,10 @@ Trades
     ``num_trades``; ``win_rate`` = share of trades with pnl > 0; ``profit_factor`` = sum of gains /
     |sum of losses| (``None`` without losing trades); ``avg_trade_return`` = mean trade return.
 Exposure
-    Fraction of bars whose position (units) is non-zero.
+    Fraction of bars with a position held at any time during the bar (the simulator's
+    ``exposed``: still held after the bar's opening fills, or held at its close), so a trade
+    opened and closed inside one bar counts. Without ``exposed``, the fraction of bars whose
+    position at the close is non-zero (backtests report that as ``exposure_at_close``).
 Undefined values
     ``None`` (JSON null), never NaN or inf: e.g. Sharpe of a flat curve, ratios with fewer than 2
     bars, trade statistics without trades. A standard deviation below 1e-12 of the mean counts
@@ -78,7 +92,7 @@ Undefined values
 """
 
 from engine.metrics.benchmark import beta_alpha
-from engine.metrics.compute import compute_metrics
+from engine.metrics.compute import RUINED_NULL_METRICS, RUINED_NULL_REASON, compute_metrics
 from engine.metrics.conventions import (
     DAYS_PER_YEAR,
     METRIC_KEYS,
@@ -86,6 +100,7 @@ from engine.metrics.conventions import (
     VAR_LEVEL,
     infer_periods_per_year,
     per_period_risk_free,
+    tail_count,
 )
 from engine.metrics.curves import curve_statistics
 from engine.metrics.drawdowns import (
@@ -103,6 +118,7 @@ from engine.metrics.returns import (
     sortino_ratio,
     total_return,
 )
+from engine.metrics.ruin import ruin_index
 from engine.metrics.tail_risk import conditional_value_at_risk, value_at_risk
 from engine.metrics.trades import exposure, trade_stats
 
@@ -110,6 +126,8 @@ __all__ = [
     "DAYS_PER_YEAR",
     "METRIC_KEYS",
     "PERIODS_PER_YEAR",
+    "RUINED_NULL_METRICS",
+    "RUINED_NULL_REASON",
     "VAR_LEVEL",
     "annual_volatility",
     "beta_alpha",
@@ -126,8 +144,10 @@ __all__ = [
     "max_drawdown_duration_days",
     "per_period_risk_free",
     "period_returns",
+    "ruin_index",
     "sharpe_ratio",
     "sortino_ratio",
+    "tail_count",
     "total_return",
     "trade_stats",
     "value_at_risk",

@@ -46,6 +46,18 @@ def var_quantile(level: float = VAR_LEVEL) -> float:
     return (100.0 * (1.0 - float(level))) / 100.0
 
 
+def tail_count(n: int, quantile: float) -> int:
+    """How many of ``n`` returns CVaR averages at a lower-tail ``quantile``: ``ceil(quantile * n)``,
+    at least 1 (0 without returns).
+
+    ``quantile * n`` is rounded to 9 decimals first: 0.05 has no exact binary form, and
+    ``0.05000000000000004 * 2000`` must count 100 returns, not 101.
+    """
+    if n <= 0:
+        return 0
+    return max(1, math.ceil(round(n * quantile, 9)))
+
+
 def per_period_risk_free(risk_free: float, periods_per_year: float = PERIODS_PER_YEAR) -> float:
     """Per-period rate equivalent to an annual risk-free rate.
 

@@ -28,6 +28,8 @@ def _curve_statistics_kernel(curves, rf_p, periods_per_year, no_ticks,
         excess = excess_returns(returns, rf_p)
         mean, std = mean_and_std(excess, np.empty(width - 1))
         sharpe[j] = sharpe_value(mean, std, width - 1, periods_per_year)
+        if equity[width - 2] <= 0.0:  # ruined (0 from the ruin on): no Sharpe, as compute_metrics
+            sharpe[j] = np.nan
         worst_ratio[j], _ = drawdown_walk(equity, base, no_ticks, 1, False)
         final_return[j] = equity[width - 2] / base - 1.0
 
@@ -51,8 +53,9 @@ def curve_statistics(curves: np.ndarray, risk_free: float = 0.0,
     dict of numpy.ndarray (n_curves,)
         ``final_return = E_H / E_0 - 1``; ``max_drawdown = min(min_t E_t / peak_t - 1, 0)`` with
         ``E_0`` as the first peak; ``sharpe = mean(e) / std(e, ddof=1) * sqrt(periods_per_year)``
-        of the ``H`` excess period returns, NaN where undefined (fewer than 2 returns, or equity
-        that never moves). The conventions of :mod:`engine.metrics`.
+        of the ``H`` excess period returns, NaN where undefined (fewer than 2 returns, equity
+        that never moves, or a ruined path, one that ends at 0, for which ``compute_metrics``
+        reports no Sharpe either). The conventions of :mod:`engine.metrics`.
     """
     rows = np.ascontiguousarray(curves, dtype=np.float64)
     if rows.ndim != 2 or rows.shape[1] < 2:

@@ -31,12 +31,13 @@ class RawMetrics(NamedTuple):
     mean_excess, std_excess : the same of ``e = r - rf_p``.
     worst_ratio : ``min(equity / peak)``; longest_days : longest time under water (days).
     days : calendar days from the first to the last date.
-    var, cvar : VaR and CVaR of ``r`` (NaN without bars or above ``SELECT_IN_KERNEL_MAX``).
+    var, cvar : VaR and CVaR (mean of the ``tail`` worst) of ``r`` (NaN without bars or above
+        ``SELECT_IN_KERNEL_MAX``).
     strategy, centred : the finite (strategy, benchmark - mean) return pairs, for the dot
         products NumPy (BLAS) computes; mean_benchmark, mean_paired : their means; pairs : their
         number (0 without a benchmark).
     wins, gains, losses, mean_trade_return : see ``engine.metrics.trades.trade_sums``.
-    nonzero_positions : bars with a position (0 without positions).
+    nonzero_positions : bars with a non-zero ``positions`` value (0 without positions).
     """
 
     returns: np.ndarray
@@ -64,7 +65,7 @@ class RawMetrics(NamedTuple):
 
 @numba.njit(cache=True, nogil=True)
 def metrics_kernel(
-    equity, cash, date_ticks, ticks_per_day, rf_p, quantile, benchmark, has_benchmark,
+    equity, cash, date_ticks, ticks_per_day, rf_p, quantile, tail, benchmark, has_benchmark,
     pnl, trade_returns, positions, has_positions,
 ):  # pragma: no cover - compiled
     """:class:`RawMetrics` of one equity curve; see ``engine.metrics.compute_metrics``."""
@@ -84,7 +85,7 @@ def metrics_kernel(
     if n > 0:
         days = (date_ticks[n - 1] // ticks_per_day) - (date_ticks[0] // ticks_per_day)
         if n <= SELECT_IN_KERNEL_MAX:
-            var, cvar = var_cvar_compiled(returns, quantile, work)
+            var, cvar = var_cvar_compiled(returns, quantile, tail, work)
     strategy = np.empty(0)
     centred = np.empty(0)
     mean_b = np.nan

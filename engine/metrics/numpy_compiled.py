@@ -147,20 +147,15 @@ def percentile_linear(values, n, quantile, work):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def mean_at_or_below_into(values, threshold, work):  # pragma: no cover - compiled
-    """``values[values <= threshold].mean()`` (``work``: scratch of >= len(values) values)."""
-    count = 0
-    for i in range(values.shape[0]):
-        if values[i] <= threshold:
-            work[count] = values[i]
-            count += 1
-    return pairwise_sum(work, count) / count
-
-
-@numba.njit(cache=True, nogil=True)
-def mean_at_or_below(values, threshold):  # pragma: no cover - compiled
-    """``values[values <= threshold].mean()`` with NumPy's summation (CVaR of a VaR)."""
-    return mean_at_or_below_into(values, threshold, np.empty(values.shape[0]))
+def mean_of_smallest_into(values, count, work):  # pragma: no cover - compiled
+    """Mean of the ``count`` smallest of ``values`` (1 <= count <= len), summed in ascending
+    order with NumPy's pairwise summation: ``np.sort(values)[:count].mean()`` bit for bit.
+    ``work``: scratch of >= len(values) values."""
+    n = values.shape[0]
+    for i in range(n):
+        work[i] = values[i]
+    smallest = np.sort(np.partition(work[:n], count - 1)[:count])
+    return pairwise_sum(smallest, count) / count
 
 
 def percentile_by_partition(values: np.ndarray, quantile: float) -> float:

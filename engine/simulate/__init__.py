@@ -15,11 +15,12 @@ and the first offending bar. Bars are assumed to be consecutive trading periods.
 
 Timing: what happens inside bar ``t``, in this order
 ----------------------------------------------------
-1. **Pending order** (``fill="next_open"`` only). A signal on bar ``t-1`` fills at ``open[t]``.
-2. **Stops and targets** of the position held during bar ``t`` (see below). They are active from
-   the bar on which the entry filled, after that bar's open: with ``next_open`` an entry filled
-   at ``open[t]`` can be stopped out during bar ``t``; with ``fill="close"`` an entry filled at
-   ``close[t]`` is protected from bar ``t+1`` on.
+1. **Pending order** (``fill="next_open"`` only). A signal on bar ``t-1`` fills at ``open[t]``,
+   unless the bar opened at or beyond the ruin price of the position held (see Ruin).
+2. **Stops, targets and ruin** of the position held during bar ``t`` (see below). They are
+   active from the bar on which the entry filled, after that bar's open: with ``next_open`` an
+   entry filled at ``open[t]`` can be stopped out during bar ``t``; with ``fill="close"`` an entry
+   filled at ``close[t]`` is protected from bar ``t+1`` on.
 3. **Signals of bar t** (``entries[t]``, ``exits[t]``), known at bar ``t``'s close, create an order
    that fills at ``open[t+1]`` (``next_open``) or right away at ``close[t]`` (``close``).
 4. **Mark to market**: ``equity[t] = cash[t] + position[t] * close[t]``.
@@ -65,7 +66,9 @@ equity ``E`` at that moment is the cash)
 - ``fractional=False`` rounds units down to whole units (a value within 1e-9 below an integer
   counts as that integer, to absorb floating-point error); zero units means no trade.
 - Shorts use the same unit formula on ``E``; opening adds ``units * p - fee`` to cash, covering
-  subtracts ``units * p + fee``. Short size is not capped. No position is opened when ``E <= 0``.
+  subtracts ``units * p + fee``. Short size is not capped (``fixed_units`` and ``fixed_cash``
+  can lever a short); the account is liquidated when its equity reaches 0 (see Ruin). No
+  position is opened when ``E <= 0``.
 
 Stops, targets and trailing stops (percentages of the ENTRY FILL PRICE, i.e. after slippage)
 --------------------------------------------------------------------------------------------
@@ -87,11 +90,39 @@ Stops, targets and trailing stops (percentages of the ENTRY FILL PRICE, i.e. aft
   than the stop distance, the stop lies beyond the entry bar's open and fills at that open (a
   price that traded), never at a stop level the bar may not have reached.
 
+Ruin (equity reaching 0)
+------------------------
+A long never borrows, so its equity stays positive. A short (or a levered short) loses without
+bound as the price rises: with cash ``C`` and ``u`` units short, covering at market price ``p``
+(slippage and exit fee included) leaves ``C - u * p * (1 + s) * (1 + f)``, which is 0 at the
+**ruin price** ``p* = C / (u * (1 + s) * (1 + f))``. The account is ruined, path-dependently,
+on the first bar that reaches ``p*`` while the position is held:
+
+- at the open, if the bar opens at or beyond ``p*`` (a gap through it): the position is covered
+  at the open; what that loses beyond the account is ``ruin_deficit`` (currency);
+- inside the bar, if its high reaches ``p*``: covered at ``p*``, leaving exactly 0. Reaching
+  ``p*`` is an adverse move like a stop: it comes before a target in the same bar, and after a
+  stop only when the stop lies below ``p*`` (the price passes the stop first);
+- at the close, for a position opened at that close (``fill="close"``) whose costs already
+  exceed the equity.
+
+The liquidation is a trade with ``exit_reason = "ruin"``. From the ruin bar on the account is
+closed: no more orders, ``cash``, ``position`` and ``equity`` are 0 (a deficit is not carried as
+negative equity), so every return after it is 0 and the equity never goes below 0.
+
+Exposure
+--------
+``exposed[t]`` is True when a position was held at some time during bar ``t``: still held after
+the bar's opening fills (an order or a gap-through stop filled at the open leaves no time in
+the bar), or held at its close. A position opened at the open and stopped out inside the same
+bar counts; one carried to the open and closed there does not.
+
 End of data
 -----------
 A position still open after the last bar is valued at the last close, with no exit fee and no
 slippage, and reported as a trade with ``exit_reason = "end_of_data"``, ``exit_index = n-1`` and
-``exit_price = close[n-1]``. Hence ``equity[-1] = initial_cash + sum(trades["pnl"])``.
+``exit_price = close[n-1]``. Hence ``equity[-1] = initial_cash + sum(trades["pnl"])``, except
+after a ruin with a gap, where ``sum(trades["pnl"]) = -(initial_cash + ruin_deficit)``.
 
 Trades
 ------
@@ -100,7 +131,7 @@ Trades
 ``exit_index``, ``exit_price`` (fill after slippage), ``units`` (> 0),
 ``pnl = units * (exit_price - entry_price) * side - fees`` (net of both fees),
 ``return = pnl / (units * entry_price)``, ``fees`` (entry + exit) and ``exit_reason`` (an index
-into :data:`EXIT_REASONS`).
+into :data:`EXIT_REASONS`: signal, stop_loss, take_profit, trailing_stop, end_of_data, ruin).
 """
 
 from engine.simulate.config import (

@@ -13,7 +13,7 @@ import numpy as np
 DIRECTIONS = ("long", "short", "both")
 FILLS = ("next_open", "close")
 SIZING_METHODS = ("percent_equity", "fixed_cash", "fixed_units")
-EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data")
+EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data", "ruin")
 TRADE_COLUMNS = (
     "side",
     "entry_index",
@@ -89,6 +89,10 @@ class SimResult:
     cost in currency (sum over fills of ``units * |fill_price - market_price|``) and
     ``turnover`` the traded notional (sum over fills of ``units * fill_price``); both let users
     reconcile results across cost settings. Neither counts the end-of-data valuation.
+    ``exposed`` (bool, per bar) is True when a position was held at some time during the bar
+    (after its opening fills, or at its close). ``ruin_index`` is the bar on which the equity
+    reached 0 and the position was liquidated (``None`` if never); ``ruin_deficit`` what a gap
+    through the ruin price lost beyond the account (currency, 0 without a gap).
     """
 
     equity: np.ndarray
@@ -98,6 +102,14 @@ class SimResult:
     total_fees: float
     total_slippage: float = 0.0
     turnover: float = 0.0
+    exposed: np.ndarray | None = None
+    ruin_index: int | None = None
+    ruin_deficit: float = 0.0
+
+    @property
+    def ruined(self) -> bool:
+        """Whether the account's equity reached 0 (see "Ruin" in :mod:`engine.simulate`)."""
+        return self.ruin_index is not None
 
 
 def kernel_settings(config: SimConfig) -> tuple:
@@ -123,21 +135,6 @@ def kernel_settings(config: SimConfig) -> tuple:
 def _fraction(percent: float | None) -> float:
     """A percentage setting as a fraction; 0.0 tells the kernel the feature is off."""
     return 0.0 if percent is None else float(percent) / 100.0
-
-
-def _require_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}: must be one of {', '.join(allowed)}, got {value!r}")
-
-
-def _require_number(name: str, value: object, *, minimum: float, inclusive: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name}: must be finite, got {value!r}")
-    if value < minimum or (value == minimum and not inclusive):
-        relation = ">=" if inclusive else ">"
-        raise ValueError(f"{name}: must be {relation} {minimum:g}, got {value!r}")
 
 
 def _require_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:

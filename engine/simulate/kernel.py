@@ -15,8 +15,9 @@ import numpy as np
 # Codes shared by the Python wrapper and the compiled kernel (numba freezes module globals).
 LONG, SHORT, BOTH = 0, 1, 2
 PERCENT_EQUITY, FIXED_CASH, FIXED_UNITS = 0, 1, 2
-SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, END_OF_DATA = 0, 1, 2, 3, 4
+SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, END_OF_DATA, RUIN = 0, 1, 2, 3, 4, 5
 N_TRADE_COLUMNS = 10  # len(TRADE_COLUMNS): the columns of a trade log row
+NOT_RUINED = -1  # the ruin bar the kernels return when the account survives
 # Whole-unit rounding: a value this close below an integer is that integer (floating-point error).
 _WHOLE_UNIT_TOLERANCE = 1e-9
 _DOUBLE_EPSILON = float(np.finfo(np.float64).eps)
@@ -57,6 +58,19 @@ def _units_to_open(side, price, cash, sizing, sizing_value, fractional, fee_rate
             units = max(units - step, 0.0)
             step *= 2.0
     return units
+
+
+@numba.njit(cache=True)
+def _ruin_price(side, units, cash, fee_rate, slip):
+    """Market price at which closing the position (slippage and exit fee included) leaves the
+    account with exactly nothing: ``cash - units * p * (1 + s) * (1 + f) = 0`` for a short, so
+    ``p* = cash / (units * (1 + s) * (1 + f))``. A long never borrows (cash >= 0), so its
+    equity stays positive at every price > 0: +inf (never reached)."""
+    if side > 0:
+        return np.inf
+    if cash <= 0.0:
+        return 0.0  # already nothing left: any price ruins
+    return cash / (units * (1.0 + slip) * (1.0 + fee_rate))
 
 
 @numba.njit(cache=True)
@@ -138,12 +152,12 @@ def _orders_for_signal(direction, side, entry, exit_):
 def simulate_kernel(open_, high, low, close, entries, exits, column,
                      direction, fill_at_close, sizing, sizing_value, fractional,
                      fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-                     record, equity_out, position_out, cash_out, trade_log):
+                     record, equity_out, position_out, cash_out, exposed_out, trade_log):
     """Run the bars. ``entries``/``exits`` are (n_columns, n_bars); ``column`` selects one.
 
     With ``record`` the per-bar arrays and ``trade_log`` (n_bars, 10) are filled; without it
     they are ignored (parameter sweeps). Returns (final equity, number of trades, total fees,
-    total slippage, turnover).
+    total slippage, turnover, ruin bar (``NOT_RUINED`` if the account survives), ruin deficit).
     """
     n = close.shape[0]
     cash = initial_cash
@@ -161,35 +175,66 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
     total_slippage = 0.0
     turnover = 0.0
     equity = initial_cash
+    ruin_bar = NOT_RUINED
+    deficit = 0.0  # what a gap through the ruin price lost beyond the account
 
     for t in range(n):
-        for phase in range(3):
-            # phase 0: pending order at the open; 1: stops/targets; 2: signals at the close.
+        if ruin_bar != NOT_RUINED:  # a ruined account is closed: no more trades, equity 0
+            if record:
+                equity_out[t] = 0.0
+                position_out[t] = 0.0
+                cash_out[t] = 0.0
+                exposed_out[t] = False
+            continue
+        exposed = False
+        for phase in range(4):
+            # phase 0: pending order at the open; 1: stops/targets and ruin inside the bar;
+            # 2: signals at the close; 3: ruin at the close (a position opened at the close).
             close_position = False
             open_side = 0
             market_price = 0.0
             reason = SIGNAL
+            ruin = np.inf
+            if side != 0:
+                ruin = _ruin_price(side, units, cash, fee_rate, slip)
             if phase == 0:
-                if pending_entry or pending_exit:
+                if side != 0 and open_[t] >= ruin:  # gapped through the ruin price
+                    close_position = True
+                    market_price = open_[t]
+                    reason = RUIN
+                elif pending_entry or pending_exit:
                     close_position, open_side = _orders_for_signal(
                         direction, side, pending_entry, pending_exit
                     )
                     market_price = open_[t]
-                    pending_entry = False
-                    pending_exit = False
+                pending_entry = False
+                pending_exit = False
             elif phase == 1:
-                if side != 0 and has_protection:
-                    hit, market_price, reason = _protective_exit(
-                        side, entry_price, extreme, open_[t], high[t], low[t],
-                        stop_frac, target_frac, trail_frac,
-                    )
+                if side != 0:
+                    hit = False
+                    if has_protection:
+                        hit, market_price, reason = _protective_exit(
+                            side, entry_price, extreme, open_[t], high[t], low[t],
+                            stop_frac, target_frac, trail_frac,
+                        )
+                    at_open = hit and market_price == open_[t]
+                    # Reaching the ruin price is adverse, like a stop: it comes first unless
+                    # the bar's exit filled at the open or at a stop short of the ruin price.
+                    stopped_first = hit and (at_open or (reason != TAKE_PROFIT
+                                                          and market_price < ruin))
+                    if high[t] >= ruin and not stopped_first:
+                        hit = True
+                        at_open = False
+                        market_price = ruin
+                        reason = RUIN
+                    exposed = not at_open  # held after the open, for part of the bar
                     if hit:
                         close_position = True
                     elif side > 0:
                         extreme = max(extreme, high[t])
                     else:
                         extreme = min(extreme, low[t])
-            else:
+            elif phase == 2:
                 entry = entries[column, t]
                 exit_ = exits[column, t]
                 if entry != exit_:  # neither, or a conflict: nothing to do
@@ -203,6 +248,10 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
                     elif t < n - 1:
                         pending_entry = entry
                         pending_exit = exit_
+            elif side != 0 and close[t] >= ruin:
+                close_position = True
+                market_price = close[t]
+                reason = RUIN
 
             if close_position:
                 price = market_price * (1.0 - side * slip)  # selling a long, buying a short
@@ -221,6 +270,16 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
                 n_trades += 1
                 side = 0
                 units = 0.0
+                if reason == RUIN:
+                    # At the ruin price itself what is left is rounding noise; beyond it (a gap)
+                    # the loss exceeded the account by -cash.
+                    if cash < 0.0 and market_price > ruin:
+                        deficit = -cash
+                    cash = 0.0
+                    ruin_bar = t
+                    pending_entry = False
+                    pending_exit = False
+                    break
 
             if open_side != 0:
                 price = market_price * (1.0 + open_side * slip)
@@ -248,13 +307,14 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
             equity_out[t] = equity
             position_out[t] = side * units
             cash_out[t] = cash
+            exposed_out[t] = exposed or side != 0
 
     if side != 0 and record:
         _write_trade(trade_log, n_trades, side, entry_index, entry_price, n - 1, close[n - 1],
                      units, entry_fee, 0.0, END_OF_DATA)
     if side != 0:
         n_trades += 1
-    return equity, n_trades, total_fees, total_slippage, turnover
+    return equity, n_trades, total_fees, total_slippage, turnover, ruin_bar, deficit
 
 
 @numba.njit(cache=True)
@@ -281,13 +341,14 @@ def final_equity_many_kernel(open_, high, low, close, entries, exits,
     n_columns = entries.shape[0]
     out = np.empty(n_columns)
     no_bars = np.empty(0)
+    no_flags = np.empty(0, dtype=np.bool_)
     no_trades = np.empty((0, N_TRADE_COLUMNS))
     for j in numba.prange(n_columns):
         out[j] = simulate_kernel(
             open_, high, low, close, entries, exits, j,
             direction, fill_at_close, sizing, sizing_value, fractional,
             fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-            False, no_bars, no_bars, no_bars, no_trades,
+            False, no_bars, no_bars, no_bars, no_flags, no_trades,
         )[0]
     return out
 
@@ -296,13 +357,15 @@ def final_equity_many_kernel(open_, high, low, close, entries, exits,
 def record_many_kernel(open_, high, low, close, entries, exits,
                        direction, fill_at_close, sizing, sizing_value, fractional,
                        fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-                       equity, position, pnl, returns, counts, fees):
+                       equity, position, exposed, pnl, returns, counts, fees, ruin_bars,
+                       deficits):
     """Every column recorded, in parallel threads (numba ``prange``).
 
     Prices are (1, n_bars) rows shared by every column or (n_columns, n_bars), one row per
-    column; ``entries``/``exits`` and the outputs ``equity``, ``position``, ``pnl``, ``returns``
-    are (n_columns, n_bars) rows; ``counts`` and ``fees`` (n_columns,). Row ``j`` of ``pnl`` and
-    ``returns`` holds column ``j``'s trades in its first ``counts[j]`` values.
+    column; ``entries``/``exits`` and the outputs ``equity``, ``position``, ``exposed`` (bool),
+    ``pnl``, ``returns`` are (n_columns, n_bars) rows; ``counts``, ``fees``, ``ruin_bars`` and
+    ``deficits`` (n_columns,). Row ``j`` of ``pnl`` and ``returns`` holds column ``j``'s trades
+    in its first ``counts[j]`` values.
     """
     n = close.shape[1]
     price_rows = close.shape[0]  # 1 (shared) or one per column
@@ -312,13 +375,15 @@ def record_many_kernel(open_, high, low, close, entries, exits,
         row = j % price_rows  # (a conditional would not type-unify with the prange index)
         cash = np.empty(n)
         trade_log = np.empty((n, N_TRADE_COLUMNS))
-        _, count, total_fees, _, _ = simulate_kernel(
+        _, count, total_fees, _, _, ruin_bar, deficit = simulate_kernel(
             open_[row], high[row], low[row], close[row], entries, exits, j,
             direction, fill_at_close, sizing, sizing_value, fractional,
             fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
-            True, equity[j], position[j], cash, trade_log,
+            True, equity[j], position[j], cash, exposed[j], trade_log,
         )
         counts[j] = count
         fees[j] = total_fees
+        ruin_bars[j] = ruin_bar
+        deficits[j] = deficit
         pnl[j, :count] = trade_log[:count, pnl_column]
         returns[j, :count] = trade_log[:count, return_column]

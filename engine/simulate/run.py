@@ -20,6 +20,7 @@ from engine.simulate.config import (
 from engine.simulate.inputs import validated_prices, validated_signals
 from engine.simulate.kernel import (
     N_TRADE_COLUMNS,
+    NOT_RUINED,
     final_equity_many_kernel,
     record_many_kernel,
     simulate_kernel,
@@ -50,10 +51,11 @@ def simulate(open_, high, low, close, entries, exits, config: SimConfig) -> SimR
     equity = np.empty(n)
     position = np.empty(n)
     cash = np.empty(n)
+    exposed = np.empty(n, dtype=np.bool_)
     trade_log = np.empty((n, N_TRADE_COLUMNS))
-    _, n_trades, total_fees, total_slippage, turnover = simulate_kernel(
+    _, n_trades, total_fees, total_slippage, turnover, ruin_bar, deficit = simulate_kernel(
         *prices, entry_rows, exit_rows, 0, *kernel_settings(config),
-        True, equity, position, cash, trade_log,
+        True, equity, position, cash, exposed, trade_log,
     )
     trades = {}
     for j, name in enumerate(TRADE_COLUMNS):
@@ -67,6 +69,9 @@ def simulate(open_, high, low, close, entries, exits, config: SimConfig) -> SimR
         total_fees=float(total_fees),
         total_slippage=float(total_slippage),
         turnover=float(turnover),
+        exposed=exposed,
+        ruin_index=None if ruin_bar == NOT_RUINED else int(ruin_bar),
+        ruin_deficit=float(deficit),
     )
 
 
@@ -78,7 +83,9 @@ class SimManyResult:
     ``trade_pnl`` and ``trade_returns`` are (n_bars, n_combos): column ``j`` holds the pnl
     (currency, net of fees) and return (fraction) of combination ``j``'s trades, in the order
     they closed, in its first ``num_trades[j]`` rows (the rest is undefined). ``num_trades``
-    (int64) and ``total_fees`` (currency) are (n_combos,). Each column equals what
+    (int64) and ``total_fees`` (currency) are (n_combos,). ``exposed`` (bool, (n_bars,
+    n_combos)), ``ruin_index`` (int64 (n_combos,), -1 where the account survived) and
+    ``ruin_deficit`` (n_combos,) are those of :class:`SimResult`. Each column equals what
     :func:`simulate` gives for that combination (``equity``, ``position``, ``trades["pnl"]``,
     ``trades["return"]``, ``total_fees``). The arrays are transposed views of row-major
     storage, so ``equity[:, j]`` is contiguous.
@@ -90,6 +97,9 @@ class SimManyResult:
     trade_returns: np.ndarray
     num_trades: np.ndarray
     total_fees: np.ndarray
+    exposed: np.ndarray
+    ruin_index: np.ndarray
+    ruin_deficit: np.ndarray
 
 
 def simulate_many(open_, high, low, close, entries_2d, exits_2d,
@@ -130,11 +140,14 @@ def simulate_many(open_, high, low, close, entries_2d, exits_2d,
     # Rows: each thread walks one combination's bars and signals sequentially.
     price_rows = [np.ascontiguousarray(p.T) if p.ndim == 2 else p.reshape(1, n) for p in prices]
     equity, position, pnl, returns = (np.empty((k, n)) for _ in range(4))
+    exposed = np.empty((k, n), dtype=np.bool_)
     counts, fees = np.empty(k, dtype=np.int64), np.empty(k)
+    ruin_bars, deficits = np.empty(k, dtype=np.int64), np.empty(k)
     record_many_kernel(*price_rows, np.ascontiguousarray(entries.T),
                        np.ascontiguousarray(exits.T), *kernel_settings(config),
-                       equity, position, pnl, returns, counts, fees)
-    return SimManyResult(equity.T, position.T, pnl.T, returns.T, counts, fees)
+                       equity, position, exposed, pnl, returns, counts, fees, ruin_bars, deficits)
+    return SimManyResult(equity.T, position.T, pnl.T, returns.T, counts, fees, exposed.T,
+                         ruin_bars, deficits)
 
 
 def simulate_final_equity_many(

@@ -125,6 +125,8 @@ Symbol = Annotated[
 StopPercent = Annotated[float, Field(gt=0, lt=100), BeforeValidator(_plain_number)]
 TargetPercent = Annotated[float, Field(gt=0, le=1000), BeforeValidator(_plain_number)]
 Name = Annotated[str, BeforeValidator(_strip), Field(min_length=1, max_length=200)]
+# Up to one-minute bars around the clock: 365 days x 1,440 minutes.
+PeriodsPerYear = Annotated[float, Field(gt=0, le=525_600), BeforeValidator(_plain_number)]
 
 
 class _SpecModel(BaseModel):
@@ -397,6 +399,11 @@ class StrategySpec(_SpecModel):
     slippage_bps: Real = Field(0.0, ge=0, le=1000, description="Adverse fill move, bps.")
     fill: Fill = Field(
         "next_open", description="next_open: signal at t's close fills at t+1's open; close: at t."
+    )
+    periods_per_year: PeriodsPerYear | None = Field(
+        None,
+        description="Bars a year for annualising ratios; null = inferred from the bar dates "
+                    "(252 daily, 52 weekly, 12 monthly, 252 x bars per session intraday).",
     )
 
     @field_validator("exit")

@@ -97,3 +97,20 @@ def test_with_prices_and_the_symbol_as_benchmark_the_benchmark_is_the_user_s_ser
     expected = run_backtest(json.loads(Path(spec).read_text()), read_prices_csv(csv))
     assert json.loads(result.stdout)["benchmark_metrics"] == expected.benchmark_metrics
     assert "benchmark prices:" not in result.stderr  # nothing loaded from the data layer
+
+
+def test_the_summary_of_a_ruined_backtest_says_so_and_prints_no_sharpe(arena, tmp_path):
+    # Short TSLA from mid-2019 with no exit: the rally wipes the account out (issue 12).
+    spec = write_spec(tmp_path, direction="short", start="2019-06-03", end="2021-12-31",
+                      fill="next_open", trailing_stop_pct=None)
+    result = arena("backtest", "--spec", spec)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(arena("backtest", "--spec", spec, "--json").stdout)
+    ruined_date = document["metrics"]["ruined_date"]
+    assert document["metrics"]["ruined"] is True and ruined_date is not None
+    assert f"RUINED on {ruined_date}: equity reached 0" in result.stdout
+    assert f"warning {ruined_date} ruin: the account was ruined" in result.stdout
+    sharpe_row = next(line for line in result.stdout.splitlines() if line.startswith("Sharpe"))
+    assert sharpe_row.split()[1] == "n/a"  # the strategy's column
+    assert "-100.00 %" in next(line for line in result.stdout.splitlines()
+                               if line.startswith("Total return"))

@@ -213,6 +213,7 @@ def plain_metrics(equity: np.ndarray, day_numbers: np.ndarray, positions: np.nda
     bars = np.concatenate(([-1], peak_bars, [n]))
     days = np.concatenate((day_numbers[:1], day_numbers[peak_bars], day_numbers[-1:]))
     var = np.percentile(r, 5)
+    worst = math.ceil(n * 0.05)  # CVaR: the mean of the worst 5 % of the returns
     centred = benchmark - benchmark.mean()
     beta = np.dot(centred, r) / np.dot(centred, centred)
     return {
@@ -223,6 +224,6 @@ def plain_metrics(equity: np.ndarray, day_numbers: np.ndarray, positions: np.nda
         "calmar": growth / abs(drawdown), "num_trades": pnl.size,
         "win_rate": (pnl > 0).mean(), "profit_factor": pnl[pnl > 0].sum() / -pnl[pnl < 0].sum(),
         "avg_trade_return": trade_returns.mean(), "exposure": np.count_nonzero(positions) / n,
-        "var_95": var, "cvar_95": r[r <= var].mean(), "beta": beta,
+        "var_95": var, "cvar_95": np.partition(r, worst - 1)[:worst].mean(), "beta": beta,
         "alpha": (mean - beta * benchmark.mean()) * 252, "final_equity": equity[-1],
     }

@@ -12,6 +12,7 @@ import pytest
 
 from data.bundled import load_bundled
 from engine.backtest import run_backtest
+from engine.metrics import period_returns
 from engine.prices import PriceDataError, adjusted_ohlc
 
 METRIC_KEYS = {
@@ -270,3 +271,53 @@ def test_data_warnings_on_the_frame_reach_the_result(spy):
     result = run_backtest(sma_cross_spec(), prices)
     assert result.to_dict()["warnings"] == [{"date": "2015-03-02", "kind": "unadjusted_split",
                                              "message": "like a 2:1 split", "symbol": "SPY"}]
+
+
+# --------------------------------------------------------------------------- periods per year
+
+
+def weekly(frame: pd.DataFrame) -> pd.DataFrame:
+    """Weekly bars (Friday closes) from daily ones: first open, highest high, lowest low, last
+    close (and last adj_close), summed volume."""
+    rules = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
+    if "adj_close" in frame:
+        rules["adj_close"] = "last"
+    return frame.resample("W-FRI").agg(rules).dropna()
+
+
+def spy_hold(**overrides) -> dict:
+    """Buy SPY at the first close of 2010-2019 and hold, without costs."""
+    return sma_cross_spec(
+        name="hold SPY", entry={"all": [{"left": {"field": "close"}, "op": ">", "right": 0}]},
+        exit={"all": [{"left": {"field": "close"}, "op": "<", "right": 0}]},
+        fill="close", fees_bps=0, slippage_bps=0, **overrides)
+
+
+def test_weekly_bars_are_annualised_with_52_periods_and_meta_says_so(spy):
+    # Buy-and-hold SPY on weekly bars: volatility = std(weekly returns, ddof=1) * sqrt(52). With
+    # a fixed 252 it would be sqrt(252 / 52) = 2.2 times too large (issue 12, item 3).
+    result = run_backtest(spy_hold(), weekly(spy))
+    assert result.meta["periods_per_year"] == 52
+    assert result.meta["periods_per_year_source"] == "inferred"
+    returns = period_returns(result.equity_curve, 10_000.0)
+    assert result.metrics["volatility"] == pytest.approx(np.std(returns, ddof=1) * math.sqrt(52))
+    assert result.metrics["sharpe"] == pytest.approx(
+        returns.mean() / np.std(returns, ddof=1) * math.sqrt(52))
+    # buy-and-hold of the benchmark is annualised the same way (it enters one bar earlier)
+    assert result.benchmark_metrics["volatility"] == pytest.approx(
+        result.metrics["volatility"], rel=0.02)
+
+
+def test_daily_bars_keep_252_periods_a_year(spy):
+    result = run_backtest(spy_hold(), spy)
+    assert result.meta["periods_per_year"] == 252
+    assert result.meta["periods_per_year_source"] == "inferred"
+
+
+def test_the_spec_can_override_the_periods_per_year(spy):
+    # 12 periods a year on weekly bars is wrong on purpose: the override wins and says so.
+    result = run_backtest(spy_hold(periods_per_year=12), weekly(spy))
+    assert result.meta["periods_per_year"] == 12
+    assert result.meta["periods_per_year_source"] == "spec"
+    returns = period_returns(result.equity_curve, 10_000.0)
+    assert result.metrics["volatility"] == pytest.approx(np.std(returns, ddof=1) * math.sqrt(12))

@@ -284,19 +284,44 @@ def test_var_95_is_the_linear_interpolated_5th_percentile_of_period_returns():
     assert value_at_risk(VAR_RETURNS) == approx(-0.04)
 
 
-def test_cvar_95_is_the_mean_of_returns_at_or_below_var():
+def test_cvar_95_is_the_mean_of_the_worst_ceil_5_percent_of_returns():
+    # 11 returns: ceil(0.05 * 11) = 1 -> the worst, -0.05.
     assert conditional_value_at_risk(VAR_RETURNS) == approx(-0.05)
-    # 99 %: position 10 * 0.01 = 0.1 -> -0.05 + 0.1 * 0.02 = -0.048; tail {-0.05}
+    # 99 %: position 10 * 0.01 = 0.1 -> VaR -0.05 + 0.1 * 0.02 = -0.048; ceil(0.11) = 1 -> -0.05
     assert value_at_risk(VAR_RETURNS, level=0.99) == approx(-0.048)
     assert conditional_value_at_risk(VAR_RETURNS, level=0.99) == approx(-0.05)
-
-
-def test_cvar_includes_returns_equal_to_var():
-    # 21 returns: position 20 * 0.05 = 1 exactly -> VaR = second smallest = -0.02;
-    # r <= -0.02 are -0.03 and -0.02 -> CVaR = -0.025
+    # 21 returns: ceil(1.05) = 2 -> (-0.03 - 0.02) / 2 = -0.025
     returns = [-0.03, -0.02] + [0.01] * 19
     assert value_at_risk(returns) == approx(-0.02)
     assert conditional_value_at_risk(returns) == approx(-0.025)
+    # 20 returns: 0.05 * 20 is 1 (not 1.0000000000000002, which would take 2) -> -0.03
+    assert conditional_value_at_risk([-0.03, -0.02] + [0.01] * 18) == approx(-0.03)
+
+
+def test_cvar_counts_returns_tied_with_var_only_as_often_as_the_tail_needs():
+    # 40 returns: one -0.05, three -0.02, 36 x 0.01. VaR: position 39 * 0.05 = 1.95, between
+    # the 2nd and 3rd smallest, both -0.02 -> -0.02. The worst ceil(0.05 * 40) = 2 returns are
+    # -0.05 and -0.02 -> CVaR -0.035. "Mean of r <= VaR" would average all four: -0.0275.
+    returns = [-0.05, -0.02, -0.02, -0.02] + [0.01] * 36
+    assert value_at_risk(returns) == approx(-0.02)
+    assert conditional_value_at_risk(returns) == approx(-0.035)
+
+
+def test_cvar_is_stable_under_one_ulp_changes_of_returns_tied_with_var():
+    # 1,000 returns: 30 x -0.05, 100 x -0.02 (tied with the VaR: positions 49 and 50 of the
+    # sorted returns are both -0.02), 870 x 0.01. CVaR: the worst 50 = 30 x -0.05 + 20 x -0.02
+    # -> (-1.5 - 0.4) / 50 = -0.038. Nudging the tied returns by one ulp either way (rounding
+    # noise) may move each one across the VaR, but must not move the CVaR beyond rounding.
+    base = np.array([-0.05] * 30 + [-0.02] * 100 + [0.01] * 870)
+    reference = conditional_value_at_risk(base)
+    assert reference == approx(-0.038)
+    rng = np.random.default_rng(12)
+    for _ in range(20):
+        nudged = base.copy()
+        ties = slice(30, 130)
+        nudged[ties] = np.where(rng.random(100) < 0.5, np.nextafter(base[ties], 0.0),
+                                np.nextafter(base[ties], -1.0))
+        assert abs(conditional_value_at_risk(nudged) - reference) <= 1e-15
 
 
 def test_var_level_must_be_a_fraction():

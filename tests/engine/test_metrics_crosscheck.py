@@ -259,21 +259,35 @@ def test_var_is_historical_not_quantstats_parametric(case):
     assert close(value_at_risk(returns), returns.quantile(0.05))
 
 
-def test_cvar_matches_quantstats_historical_method(case):
+def test_cvar_matches_empyrical_which_averages_the_same_number_of_worst_returns(case):
+    # empyrical averages the k + 1 smallest returns, k = int((n - 1) * 0.05); k + 1 equals our
+    # ceil(0.05 * n) for every n (0.05 * n is a multiple of 0.05, so its fractional part is 0
+    # or at least 0.05): the same order statistic, ties or not.
+    returns = case.returns.to_numpy()
+    assert int((len(returns) - 1) * 0.05) + 1 == math.ceil(0.05 * len(returns))
+    assert close(conditional_value_at_risk(returns), ep.conditional_value_at_risk(returns))
+
+
+def test_cvar_matches_quantstats_historical_method_when_no_return_ties_the_var(case):
     # quantstats' default CVaR is parametric (normal expected shortfall); method="historical"
-    # averages r <= r.quantile(0.05) (pandas linear quantile): our definition.
+    # averages r <= r.quantile(0.05) (pandas linear quantile). Without returns tied at the VaR
+    # (checked) that set is exactly our worst ceil(0.05 * n): convert nothing, they agree.
+    returns = case.returns.to_numpy()
+    assert np.count_nonzero(returns <= value_at_risk(returns)) == math.ceil(0.05 * len(returns))
     ours = conditional_value_at_risk(case.returns)
     assert close(ours, qs.stats.conditional_value_at_risk(case.returns, method="historical"))
 
 
-def test_cvar_matches_empyrical_when_no_return_ties_the_var_boundary(case):
-    # empyrical averages the k + 1 smallest returns, k = int((n - 1) * 0.05). That is the same
-    # set as our r <= VaR unless returns tie at the interpolation boundary (ours then includes
-    # every tied return). None of these series has such a tie (checked), so they must agree.
-    returns = case.returns.to_numpy()
-    k = int((len(returns) - 1) * 0.05)
-    assert np.count_nonzero(returns <= value_at_risk(returns)) == k + 1
-    assert close(conditional_value_at_risk(returns), ep.conditional_value_at_risk(returns))
+def test_cvar_with_returns_tied_at_the_var_follows_empyrical_not_the_threshold_mean():
+    # 40 returns, three tied at the VaR (-0.02): the worst ceil(0.05 * 40) = 2 average -0.035;
+    # empyrical (k + 1 = int(39 * 0.05) + 1 = 2 smallest) agrees. quantstats' historical CVaR
+    # averages every r <= VaR, the four worst: -0.0275, which moves with the ties' last bits.
+    returns = pd.Series([-0.05, -0.02, -0.02, -0.02] + [0.01] * 36,
+                        index=pd.bdate_range("2024-01-01", periods=40))
+    ours = conditional_value_at_risk(returns)
+    assert close(ours, ep.conditional_value_at_risk(returns.to_numpy()))
+    assert close(ours, -0.035)
+    assert close(qs.stats.conditional_value_at_risk(returns, method="historical"), -0.0275)
 
 
 # --------------------------------------------------------------------------- beta, alpha

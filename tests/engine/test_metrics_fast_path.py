@@ -1,9 +1,10 @@
 """The compiled ``compute_metrics`` path against a straightforward NumPy reference.
 
 The reference spells out the module conventions with plain NumPy calls (``np.mean``, ``np.std``,
-``np.percentile``, ``np.dot``, ``np.maximum.accumulate``); the compiled kernel must agree to
-1e-12 relative on random curves and edge cases (0, 1, 2 bars, flat equity, wiped-out accounts,
-no trades, no benchmark, NaN benchmark pairs, risk-free rate, intraday and pre-1970 dates).
+``np.percentile``, ``np.sort``, ``np.dot``, ``np.maximum.accumulate``); the compiled kernel must
+agree to 1e-12 relative on random curves and edge cases (0, 1, 2 bars, flat equity, ruined
+accounts, no trades, no benchmark, NaN benchmark pairs, risk-free rate, intraday and pre-1970
+dates).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def reference_metrics(equity, dates, cash, positions=None, pnl=None, trade_retur
                       benchmark=None, risk_free=0.0, periods=252):
     equity = np.asarray(equity, dtype=float)
     n = equity.size
+    # A curve that reaches 0 is ruined there: return statistics on the bars up to the ruin,
+    # no Sharpe, Sortino or alpha.
+    ruin = int(np.argmax(equity <= 0)) if n and (equity <= 0).any() else None
+    m = n if ruin is None else ruin + 1
     days = pd.DatetimeIndex(dates).tz_localize(None) if isinstance(dates, pd.DatetimeIndex) \
         else pd.DatetimeIndex(dates)
     day_numbers = days.to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -46,16 +51,17 @@ def reference_metrics(equity, dates, cash, positions=None, pnl=None, trade_retur
     final = float(equity[-1]) if n else cash
     out["final_equity"] = final
     out["total_return"] = final / cash - 1.0 + 0.0
-    if n >= 2:
+    r, e = r[:m], e[:m]
+    if m >= 2:
         std = float(np.std(r, ddof=1))
         std = 0.0 if std <= NOISE * abs(float(np.mean(r))) else std
         out["volatility"] = _none_if_not_finite(std * math.sqrt(periods))
         std_e = float(np.std(e, ddof=1))
-        if std_e > NOISE * abs(float(np.mean(e))):
+        if std_e > NOISE * abs(float(np.mean(e))) and ruin is None:
             out["sharpe"] = _none_if_not_finite(float(np.mean(e)) / std_e * math.sqrt(periods))
         shortfall = np.minimum(e, 0.0)
-        downside = math.sqrt(float(np.dot(shortfall, shortfall)) / n)
-        if downside != 0:
+        downside = math.sqrt(float(np.dot(shortfall, shortfall)) / m)
+        if downside != 0 and ruin is None:
             out["sortino"] = _none_if_not_finite(
                 float(np.mean(e)) * periods / (downside * math.sqrt(periods)))
     peaks = np.maximum(np.maximum.accumulate(equity), cash) if n else equity
@@ -80,7 +86,8 @@ def reference_metrics(equity, dates, cash, positions=None, pnl=None, trade_retur
     if n:
         var = float(np.percentile(r, 100.0 * (1.0 - 0.95)))
         out["var_95"] = var + 0.0
-        out["cvar_95"] = float(r[r <= var].mean()) + 0.0
+        worst = math.ceil(round(0.05 * m, 9))  # the worst 5 %, at least one
+        out["cvar_95"] = float(np.sort(r)[:worst].mean()) + 0.0
     pnl = np.asarray(pnl if pnl is not None else [], dtype=float)
     trade_returns = np.asarray(trade_returns if trade_returns is not None else [], dtype=float)
     out["num_trades"] = int(max(pnl.size, trade_returns.size))
@@ -94,7 +101,7 @@ def reference_metrics(equity, dates, cash, positions=None, pnl=None, trade_retur
     if positions is not None and n:
         out["exposure"] = np.count_nonzero(positions) / n
     if benchmark is not None:
-        b = np.asarray(benchmark, dtype=float)
+        b = np.asarray(benchmark, dtype=float)[:m]
         keep = np.isfinite(r) & np.isfinite(b)
         s, b = r[keep], b[keep]
         if s.size >= 2:
@@ -103,8 +110,9 @@ def reference_metrics(equity, dates, cash, positions=None, pnl=None, trade_retur
             if ss > (NOISE * b.mean()) ** 2 * b.size:
                 beta = float(np.dot(centred, s)) / ss
                 out["beta"] = _none_if_not_finite(beta)
-                out["alpha"] = _none_if_not_finite(
-                    ((s.mean() - rf) - beta * (b.mean() - rf)) * periods)
+                if ruin is None:
+                    out["alpha"] = _none_if_not_finite(
+                        ((s.mean() - rf) - beta * (b.mean() - rf)) * periods)
     return out
 
 

@@ -560,15 +560,20 @@ def test_conflicting_entry_and_exit_on_one_bar_are_ignored():
 @pytest.mark.parametrize(
     "sizing", [("percent_equity", 100), ("fixed_cash", 10_000), ("fixed_units", 100)]
 )
-def test_no_new_position_when_equity_is_not_positive(sizing):
-    # Short 100 at 100 (cash 20000); cover at 250 -> cash 20000 - 25000 = -5000 (wiped out).
-    # The entry on bar 3 must not open anything, whatever the sizing method.
+def test_no_new_position_after_the_account_is_ruined(sizing):
+    # Short 100 at 100 (cash 20000): the ruin price is 20000 / 100 = 200. Bar 2 opens at 250,
+    # through it: covered at the open, cash 20000 - 25000 = -5000, so the account is ruined
+    # with a deficit of 5000 and closed at 0. The entry on bar 3 must not open anything,
+    # whatever the sizing method.
     rows = [FIRST, HOLD, (250.0, 250.0, 250.0, 250.0), (250.0, 250.0, 250.0, 250.0),
             (250.0, 250.0, 250.0, 250.0)]
     result = run(rows, entries=[0, 3], exits=[1], direction="short",
                  sizing_method=sizing[0], sizing_value=sizing[1])
-    assert len(result.trades["side"]) == 1
-    assert result.equity[-1] == pytest.approx(-5_000.0)
+    trade = only_trade(result)
+    assert EXIT_REASONS[int(trade["exit_reason"])] == "ruin" and trade["exit_index"] == 2
+    assert result.ruin_index == 2 and result.ruin_deficit == pytest.approx(5_000.0)
+    np.testing.assert_array_equal(result.equity[2:], 0.0)
+    np.testing.assert_array_equal(result.position[2:], 0.0)
 
 
 # ---------------------------------------------------------------------------------------------

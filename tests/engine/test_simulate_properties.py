@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from engine.simulate import (
     DIRECTIONS,
+    EXIT_REASONS,
     SIZING_METHODS,
     SimConfig,
     simulate,
@@ -22,6 +23,7 @@ from engine.simulate import (
 )
 
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, END_OF_DATA = range(5)
+RUIN = EXIT_REASONS.index("ruin")
 REL = 1e-9  # floating-point slack for comparisons of derived prices
 
 examples = settings(max_examples=200, deadline=None)
@@ -93,7 +95,9 @@ def test_random_runs_are_finite_and_their_books_balance(scenario):
     assert np.isfinite(result.equity).all() and np.isfinite(result.cash).all()
     np.testing.assert_array_equal(result.equity, result.cash + result.position * close)
     scale = config.initial_cash + np.abs(result.equity).max() + result.turnover
-    assert abs(result.equity[-1] - config.initial_cash - trades["pnl"].sum()) <= REL * scale
+    # A gap through the ruin price loses ruin_deficit beyond the account, which ends at 0.
+    books = result.equity[-1] - config.initial_cash - trades["pnl"].sum() - result.ruin_deficit
+    assert abs(books) <= REL * scale
     assert abs(result.total_fees - trades["fees"].sum()) <= REL * scale
     assert (trades["units"] > 0).all()
     if not config.fractional:
@@ -108,6 +112,25 @@ def test_random_runs_are_finite_and_their_books_balance(scenario):
         last_held = exit_ if reason == END_OF_DATA else exit_ - 1
         expected_position[entry:last_held + 1] = side * units
     np.testing.assert_array_equal(result.position, expected_position)
+
+
+@examples
+@given(scenarios())
+def test_equity_never_goes_below_zero_and_a_ruined_account_stays_closed(scenario):
+    (open_, high, low, close), entries, exits, config = scenario
+    result = simulate(open_, high, low, close, entries, exits, config)
+    assert (result.equity >= 0.0).all()
+    reasons = [EXIT_REASONS[int(r)] for r in result.trades["exit_reason"]]
+    if result.ruin_index is None:
+        assert "ruin" not in reasons and result.ruin_deficit == 0.0
+        return
+    ruin = result.ruin_index
+    assert reasons[-1] == "ruin" and reasons.count("ruin") == 1
+    assert result.trades["exit_index"][-1] == ruin  # the liquidation is the last trade
+    np.testing.assert_array_equal(result.equity[ruin:], 0.0)
+    np.testing.assert_array_equal(result.position[ruin:], 0.0)
+    assert (result.equity[:ruin] > 0.0).all()
+    assert result.ruin_deficit >= 0.0
 
 
 @examples
@@ -257,8 +280,8 @@ def test_stops_and_targets_fill_on_the_first_bar_that_reaches_them_at_the_right_
         entry_index, exit_index = t["entry_index"][i], t["exit_index"][i]
         reason = t["exit_reason"][i]
         first_live = entry_index + (1 if config.fill == "close" else 0)
-        if reason in (STOP_LOSS, TRAILING_STOP, TAKE_PROFIT):
-            last_quiet = exit_index - 1
+        if reason in (STOP_LOSS, TRAILING_STOP, TAKE_PROFIT, RUIN):
+            last_quiet = exit_index - 1  # (a ruin comes before a stop beyond the ruin price)
         elif reason == SIGNAL and config.fill == "close":
             last_quiet = exit_index  # the stop check of the exit bar came before its close
         elif reason == SIGNAL:

@@ -55,6 +55,9 @@ CONTRACT_EXAMPLE: dict[str, Any] = {
     "fill": "next_open",
 }
 
+# Optional top-level fields added after contract §1 (extensions, in dump order after it).
+EXTENSIONS = ["periods_per_year"]
+
 MINIMAL: dict[str, Any] = {
     "version": 1,
     "name": "close above sma",
@@ -122,7 +125,7 @@ def test_omitted_fields_get_the_contract_defaults():
 
 
 def test_dump_has_every_top_level_field_in_contract_order():
-    assert list(parse_spec(MINIMAL).to_dict()) == list(CONTRACT_EXAMPLE)
+    assert list(parse_spec(MINIMAL).to_dict()) == list(CONTRACT_EXAMPLE) + EXTENSIONS
 
 
 def test_benchmark_defaults_to_symbol_and_symbols_are_upper_cased():
@@ -480,10 +483,18 @@ def test_extra_nested_key_is_rejected_at_its_path(path, key):
         ("fractional", "yes", "must be true or false"),
         ("start", "01/02/2020", "must be an ISO date YYYY-MM-DD (e.g. 2015-01-31)"),
         ("name", "  ", "must not be empty"),
+        ("periods_per_year", 0, "must be greater than 0"),
+        ("periods_per_year", 525_601, "must be at most 525600"),
+        ("periods_per_year", "52", "must be a number"),
     ],
 )
 def test_bad_scalar_names_the_field_and_what_is_allowed(field, value, message):
     assert errors_of(with_changes(CONTRACT_EXAMPLE, **{field: value})) == {field: message}
+
+
+def test_periods_per_year_is_optional_and_null_means_inferred_from_the_bars():
+    assert parse_spec(CONTRACT_EXAMPLE).to_dict()["periods_per_year"] is None
+    assert parse_spec(with_changes(CONTRACT_EXAMPLE, periods_per_year=52)).periods_per_year == 52
 
 
 def test_start_after_end_is_reported_at_end():
@@ -660,7 +671,8 @@ def test_json_schema_describes_every_top_level_field():
     schema = spec_json_schema()
     json.dumps(schema)  # plain JSON
     assert schema["type"] == "object"
-    assert set(schema["properties"]) == set(StrategySpec.model_fields) == set(CONTRACT_EXAMPLE)
+    assert set(schema["properties"]) == set(StrategySpec.model_fields)
+    assert set(StrategySpec.model_fields) == set(CONTRACT_EXAMPLE) | set(EXTENSIONS)
     assert set(schema["required"]) == {"version", "name", "symbol", "entry", "exit"}
     assert schema["additionalProperties"] is False
 
