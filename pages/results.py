@@ -109,6 +109,7 @@ def backtest_report(summary: dict[str, Any], document: dict[str, Any]) -> html.D
         dcc.Download(id="results-download"),
     ], className="mb-3")
     return html.Div([
+        *result_notices(document),
         metric_cards(document["metrics"], document.get("benchmark_metrics"), benchmark),
         downloads,
         dbc.Row([dbc.Col(_graph("results-equity", charts.equity_figure(frame, benchmark)), lg=7),
@@ -126,6 +127,30 @@ def backtest_report(summary: dict[str, Any], document: dict[str, Any]) -> html.D
         html.H4(f"Trades ({len(trades)})", className="mt-3"),
         trade_table(trades),
     ], id="results-report")
+
+
+def result_notices(document: dict[str, Any]) -> list[Any]:
+    """What a trader must read before the numbers: a ruined account (equity reached zero, the
+    position was liquidated, nothing traded after; Sharpe, Sortino and alpha are n/a) and the
+    data warnings (unadjusted splits, benchmark holes, ...), each with its date."""
+    metrics = document.get("metrics") or {}
+    notices: list[Any] = []
+    if metrics.get("ruined"):
+        deficit = metrics.get("ruin_deficit") or 0.0
+        text = (f"Ruined on {metrics.get('ruined_date')}: equity reached 0, the position was "
+                "liquidated and nothing traded after. Return and drawdown are -100 %; Sharpe, "
+                "Sortino and alpha are not meaningful and shown as n/a.")
+        if deficit > 0:
+            text += f" The loss beyond the account was {deficit:,.2f}."
+        notices.append(dbc.Alert(text, color="danger", id="results-ruined"))
+    warnings = [w for w in document.get("warnings") or [] if w.get("kind") != "ruin"]
+    if warnings:
+        notices.append(dbc.Alert([html.Strong("Data warnings"), html.Ul([
+            html.Li(f"{w.get('date') or ''} {w.get('symbol') or ''} {w.get('message')}".strip())
+            for w in warnings[:20]]),
+            html.Small(f"... and {len(warnings) - 20} more") if len(warnings) > 20 else None],
+            color="warning", id="results-warnings"))
+    return notices
 
 
 def report(summary: dict[str, Any], document: dict[str, Any] | None) -> Any:

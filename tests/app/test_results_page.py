@@ -264,3 +264,16 @@ def test_how_robust_is_this_starts_a_robustness_run_whose_page_shows_the_panel(
         context.pop()
     panels = find_all(view, lambda c: getattr(c, "id", None) == "results-robustness-report")
     assert len(panels) == 1 and "How robust is this?" in text_of(panels[0])
+
+
+def test_a_ruined_account_and_data_warnings_are_said_before_the_numbers(pages_):
+    results, _, _ = pages_
+    document = {"metrics": {"ruined": True, "ruined_date": "2019-12-12", "ruin_deficit": 12.5},
+                "warnings": [{"date": "2020-08-31", "kind": "unadjusted_split", "symbol": "TSLA",
+                              "message": "a 5:1 jump looks like an unadjusted split"},
+                             {"date": "2019-12-12", "kind": "ruin", "message": "ruined"}]}
+    notices = results.result_notices(document)
+    assert [n.id for n in notices] == ["results-ruined", "results-warnings"]
+    assert "Ruined on 2019-12-12" in text_of(notices[0]) and "12.50" in text_of(notices[0])
+    assert "2020-08-31 TSLA a 5:1 jump" in text_of(notices[1])
+    assert results.result_notices({"metrics": {"ruined": False}, "warnings": []}) == []
