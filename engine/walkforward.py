@@ -161,7 +161,8 @@ def run_walkforward(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any
         history = prices.loc[: days[fold.is_stop - 1]]
         swept = run_sweep(window, history, grid, benchmark_prices=benchmark_prices,
                           risk_free=risk_free, where=where, adjust=adjust, overfitting=False,
-                          progress=lambda f, s, i=i: report((i + 0.8 * f) / len(windows), stage))
+                          progress=lambda f, _s, i=i, stage=stage:
+                          report((i + 0.8 * f) / len(windows), stage))
         chosen = _best(swept.results, metric)
         if chosen is None:
             raise WalkForwardError(f"fold {i + 1}: no combination has a {metric} on "
