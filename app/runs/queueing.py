@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 RUN_JOB = "app.runs.jobs.run_job"
 PART_JOB = "app.runs.jobs.run_part_job"
 #: The queue of each run kind's job (``workers.runner.QUEUES``); split parts go to ``sweeps``.
-QUEUE_OF_KIND = {"backtest": "default", "stress": "default", "sweep": "sweeps"}
+QUEUE_OF_KIND = {"backtest": "default", "stress": "default", "sweep": "sweeps",
+                 "walkforward": "sweeps"}
 PARTS_QUEUE = "sweeps"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.runs.kinds import backtest, stress, sweep
+from app.runs.kinds import backtest, stress, sweep, walkforward
 from app.runs.task import RunTask
 
 Handler = Callable[[RunTask], tuple[dict[str, Any], dict[str, Any]]]
@@ -20,4 +20,5 @@ HANDLERS: dict[str, Handler] = {
     "backtest": backtest.handle,
     "stress": stress.handle,
     "sweep": sweep.handle,
+    "walkforward": walkforward.handle,
 }
