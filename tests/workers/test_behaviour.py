@@ -246,7 +246,19 @@ def test_a_sweep_equals_a_direct_engine_sweep_whether_split_or_not(backend, user
 
     combinations = math.prod(len(values) for values in grid.values())
     assert len(document["results"]) == combinations == run["metrics"]["combinations"]
+    split_rows, direct_rows = document["results"], direct["results"]
     assert by_params(document.pop("results")) == by_params(direct.pop("results"))
+    # The overfitting odds of a split sweep, assessed at the merge from the chunks' stored
+    # block moments, equal those the engine computes on the whole grid at once.
+    split, whole = document.pop("overfitting"), direct.pop("overfitting")
+    # ``selected`` indexes each document's own rows (the grid's key order may differ: JSONB)
+    assert (split_rows[split.pop("selected")]["params"]
+            == direct_rows[whole.pop("selected")]["params"])
+    assert split.keys() == whole.keys()
+    for key, value in whole.items():
+        assert split[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float)
+                              else value), key
+    assert run["metrics"]["pbo"] == split["pbo"]
     assert document == direct  # spec and grid
     with backend.context.sessions() as session:
         stored = session.get(BacktestRun, run["id"])
