@@ -12,8 +12,10 @@ Per fold:
 1. every combination of the grid is backtested on the IS window (``engine.sweep.run_sweep``
    with the spec's ``start``/``end`` set to the window; bars before it warm the indicators up,
    bars after it are not given to the sweep at all);
-2. the combination with the highest ``metric`` is chosen (the first on ties; combinations
-   without metrics, or whose metric is null, are never chosen);
+2. the combination with the highest ``metric`` is chosen (the first on ties; a null metric,
+   e.g. the Sharpe ratio of a combination that never traded, ranks below every number; when
+   no combination has one, the first valid combination is kept and the fold's ``note`` says
+   so; a combination that could not run is never chosen);
 3. the chosen spec is backtested on the OOS window (``engine.backtest.run_backtest``, again
    with every earlier bar as warm-up history and no later bar).
 
@@ -163,11 +165,14 @@ def run_walkforward(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any
                           risk_free=risk_free, where=where, adjust=adjust, overfitting=False,
                           progress=lambda f, _s, i=i, stage=stage:
                           report((i + 0.8 * f) / len(windows), stage))
-        chosen = _best(swept.results, metric)
+        chosen, note = _best(swept.results, metric), None
         if chosen is None:
-            raise WalkForwardError(f"fold {i + 1}: no combination has a {metric} on "
-                                   f"{window['start']}..{window['end']}; widen the grid or "
-                                   "choose another metric")
+            chosen = next((row for row in swept.results if row.get("metrics")), None)
+            note = f"no combination has a {metric} in sample; the first valid one is kept"
+        if chosen is None:
+            raise WalkForwardError(f"fold {i + 1}: no combination of the grid runs on "
+                                   f"{window['start']}..{window['end']}: "
+                                   f"{swept.results[0].get('error')}")
         oos_spec = _with_params(base, chosen["params"])
         oos_spec.update(start=day(fold.oos_start), end=day(fold.oos_stop - 1))
         traded = run_backtest(oos_spec, prices.loc[: days[fold.oos_stop - 1]],
@@ -184,7 +189,8 @@ def run_walkforward(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any
                                        "bars": fold.oos_stop - fold.oos_start},
                      "params": chosen["params"],
                      "in_sample_metrics": chosen["metrics"],
-                     "out_of_sample_metrics": traded.metrics})
+                     "out_of_sample_metrics": traded.metrics,
+                     "note": note})
     report(1.0, "stitching")
     values = np.array([point["equity"] for point in stitched])
     dates = pd.DatetimeIndex([point["date"] for point in stitched]).to_numpy()

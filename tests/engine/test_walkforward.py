@@ -124,3 +124,12 @@ def test_stability_counts_the_values_chosen_per_fold(walk):
 def test_too_many_folds_for_the_bars_say_how_to_fix_it(spy):
     with pytest.raises(WalkForwardError, match="use fewer folds"):
         run_walkforward(rsi_spec(start="2019-01-01"), spy, GRID, folds=20)
+
+
+def test_a_fold_where_no_combination_has_the_metric_keeps_the_first_and_says_so(spy):
+    never = rsi_spec(entry={"all": [{"left": {"field": "close"}, "op": "<", "right": 0}]})
+    result = run_walkforward(never, spy, {"fees_bps": [0, 10]}, folds=2).to_dict()
+    for fold in result["folds"]:
+        assert fold["params"] == {"fees_bps": 0}
+        assert fold["note"] == "no combination has a sharpe in sample; the first valid one is kept"
+        assert fold["out_of_sample_metrics"]["num_trades"] == 0

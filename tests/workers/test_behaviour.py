@@ -266,6 +266,34 @@ def test_a_sweep_equals_a_direct_engine_sweep_whether_split_or_not(backend, user
         assert session.query(RunPart).filter_by(run_id=run["id"]).count() == 0
 
 
+def test_a_walkforward_run_equals_a_direct_engine_walkforward(backend, user):
+    from engine.walkforward import run_walkforward
+
+    strategy = new_strategy(user)
+    options = {"grid": {"entry.all[0].right": [25, 35]}, "folds": 2, "in_sample_size": 2}
+    run = wait_for(user, start_run(user, strategy["id"], kind="walkforward",
+                                   options=options)["id"], timeout=60)
+    assert run["status"] == "succeeded", run["error"]
+    document = user.get(f"/runs/{run['id']}/result").get_json()
+    spec = parse_spec(strategy["spec"])
+    prices = load_prices(backend.context.prices, spec.symbol)
+    direct = finite_json(run_walkforward(
+        spec, prices, options["grid"], folds=2, in_sample_size=2,
+        risk_free=backend.context.settings.risk_free_rate).to_dict())
+    assert document == direct
+    assert run["metrics"]["folds"] == 2
+    assert run["metrics"]["efficiency"] == direct["efficiency"]
+
+
+def test_a_walkforward_with_an_unknown_metric_answers_422_naming_the_option(backend, user):
+    strategy = new_strategy(user)
+    answer = user.post("/runs", json={"strategy_id": strategy["id"], "kind": "walkforward",
+                                      "options": {"grid": {"entry.all[0].right": [25]},
+                                                  "metric": "luck"}})
+    assert answer.status_code == 422
+    assert "options.metric" in answer.get_json()["error"]["fields"]
+
+
 def test_a_sweep_with_a_bad_grid_answers_422(backend, user):
     strategy = new_strategy(user)
     answer = user.post("/runs", json={"strategy_id": strategy["id"], "kind": "sweep",
