@@ -14,6 +14,7 @@ import click
 
 from app.cli_support import fail
 from engine.options import OptionsError, SweepOptions, parse_options
+from engine.overfitting import describe
 
 
 def read_grid(path: str) -> dict[str, Any]:
@@ -58,22 +59,6 @@ def _num(value: Any, percent: bool = False) -> str:
     return f"{value * 100:+.1f} %" if percent else f"{value:.2f}"
 
 
-def verdict(overfitting: dict[str, Any]) -> str:
-    """The overfitting report in plain words."""
-    trials = overfitting.get("trials") or 0
-    parts = []
-    if overfitting.get("pbo") is not None:
-        parts.append(f"the best of {trials} variants has a {overfitting['pbo'] * 100:.0f} % "
-                     "chance of being overfit (PBO)")
-    if overfitting.get("deflated_sharpe") is not None:
-        parts.append(f"its deflated Sharpe is {overfitting['deflated_sharpe']:.2f} (the "
-                     "probability that its true Sharpe ratio is above 0 once the "
-                     f"{trials} trials are accounted for)")
-    text = "; ".join(parts) or "overfitting odds not available"
-    notes = overfitting.get("notes") or []
-    return text[0].upper() + text[1:] + "." + (f" ({'; '.join(notes)})" if notes else "")
-
-
 def print_sweep(document: dict[str, Any], as_json: bool, top: int = 10) -> None:
     """Contract §3c as JSON, or the best combinations by Sharpe and the verdict."""
     if as_json:
@@ -97,7 +82,7 @@ def print_sweep(document: dict[str, Any], as_json: bool, top: int = 10) -> None:
             click.echo(f"invalid {json.dumps(row['params'])}: {row['error']}")
     if document.get("overfitting"):
         click.echo("")
-        click.echo(verdict(document["overfitting"]))
+        click.echo(describe(document["overfitting"]))
 
 
 def print_walkforward(document: dict[str, Any], as_json: bool) -> None:

@@ -51,7 +51,7 @@ from typing import Any
 import numba
 import numpy as np
 
-__all__ = ["EULER_GAMMA", "MOMENTS", "PBOResult", "assess", "block_moments",
+__all__ = ["EULER_GAMMA", "MOMENTS", "PBOResult", "assess", "block_moments", "describe",
            "deflated_sharpe_ratio", "expected_max_sharpe", "probabilistic_sharpe_ratio",
            "probability_of_backtest_overfitting", "pbo_from_moments", "series_statistics",
            "sharpe_from_moments"]
@@ -311,3 +311,20 @@ def _cscv_kernel(sums, inside, rf, logits, chosen):  # pragma: no cover - compil
         omega = (below + (ties + 1) / 2.0) / (n_variants + 1)
         logits[c] = np.log(omega / (1.0 - omega))
         chosen[c] = best
+
+
+def describe(report: dict[str, Any]) -> str:
+    """An :func:`assess` report in plain words, e.g. "The best of 240 variants has a 62 %
+    chance of being overfit (PBO); its deflated Sharpe is 0.40 (...)"."""
+    trials = report.get("trials") or 0
+    parts = []
+    if report.get("pbo") is not None:
+        parts.append(f"the best of {trials} variants has a {report['pbo'] * 100:.0f} % chance "
+                     "of being overfit (PBO)")
+    if report.get("deflated_sharpe") is not None:
+        parts.append(f"its deflated Sharpe is {report['deflated_sharpe']:.2f}: the probability "
+                     "that its true Sharpe ratio is above zero once the luck of picking the "
+                     f"best of {trials} is taken out")
+    text = "; ".join(parts) or "overfitting odds not available"
+    notes = report.get("notes") or []
+    return text[0].upper() + text[1:] + "." + (f" ({'; '.join(notes)})" if notes else "")

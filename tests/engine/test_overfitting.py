@@ -14,6 +14,7 @@ from engine.overfitting import (
     assess,
     block_moments,
     deflated_sharpe_ratio,
+    describe,
     expected_max_sharpe,
     probability_of_backtest_overfitting,
     series_statistics,
@@ -189,3 +190,12 @@ def test_assess_leaves_out_variants_that_did_not_run_and_says_why_pbo_is_missing
     assert report["pbo"] is not None
     lone = assess(moments[:1])
     assert lone["pbo"] is None and "PBO: needs at least 2 variants" in lone["notes"]
+
+
+def test_describe_reads_the_report_in_plain_words():
+    text = describe({"trials": 240, "pbo": 0.62, "deflated_sharpe": 0.4, "notes": []})
+    assert text.startswith("The best of 240 variants has a 62 % chance of being overfit (PBO); "
+                           "its deflated Sharpe is 0.40")
+    assert describe({"trials": 1, "pbo": None, "deflated_sharpe": None,
+                     "notes": ["PBO: needs at least 2 variants"]}) == (
+        "Overfitting odds not available. (PBO: needs at least 2 variants)")
