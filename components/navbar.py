@@ -10,6 +10,7 @@ NAV_ITEMS = (
     ("Builder", "/builder"),
     ("Results", "/results"),
     ("Stress", "/stress"),
+    ("Lab", "/lab"),
     ("Runs", "/runs"),
     ("Live", "/live"),
 )

@@ -1,3 +1,3 @@
 """Dash pages, one module per URL. Importing this package registers them all."""
 
-from pages import builder, home, live, results, runs, strategies, stress  # noqa: F401
+from pages import builder, home, lab, live, results, runs, strategies, stress  # noqa: F401
