@@ -77,7 +77,7 @@ def test_a_run_without_data_fails_with_a_readable_error(user_a):
 
 def test_other_kinds_and_bad_run_requests_answer_4xx(user_a):
     strategy = create(user_a)
-    later = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "walkforward"})
+    later = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "robustness"})
     assert later.status_code == 422 and error_of(later)["code"] == "not_available"
     assert "not available yet" in error_of(later)["message"]
     unknown = user_a.post("/runs", json={"strategy_id": strategy["id"], "kind": "moon"})
