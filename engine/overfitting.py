@@ -90,12 +90,9 @@ def block_moments(returns: np.ndarray, partitions: int) -> np.ndarray:
     bounds = np.full(partitions, size)
     bounds[:extra] += 1  # np.array_split's boundaries
     starts = np.concatenate([[0], np.cumsum(bounds)[:-1]])
-    out = np.empty((values.shape[1], partitions, MOMENTS))
-    out[:, :, 0] = np.asarray(bounds, dtype=np.float64)[None, :]
-    power = np.ones_like(values)
-    for k in range(1, MOMENTS):
-        power = power * values
-        out[:, :, k] = np.add.reduceat(power, starts, axis=0).T
+    out = np.zeros((values.shape[1], partitions, MOMENTS))
+    _block_moments_kernel(np.ascontiguousarray(values), starts.astype(np.int64),
+                          bounds.astype(np.int64), out)
     return out
 
 
@@ -199,12 +196,14 @@ def pbo_from_moments(moments: np.ndarray, risk_free_per_period: float = 0.0) -> 
         raise OverfittingInputError(f"PBO compares variants: at least 2, got {n_variants}")
     splits = np.array(list(itertools.combinations(range(partitions), partitions // 2)),
                       dtype=np.int64)
-    inside = np.zeros((len(splits), partitions), dtype=np.bool_)
-    inside[np.arange(len(splits))[:, None], splits] = True
+    position = {tuple(row): i for i, row in enumerate(splits.tolist())}
+    everything = set(range(partitions))
+    pairs = np.array([(i, position[tuple(sorted(everything - set(row)))])
+                      for i, row in enumerate(splits.tolist()) if row[0] == 0], dtype=np.int64)
     sums = np.ascontiguousarray(values[:, :, :3])
     logits = np.empty(len(splits))
     chosen = np.empty(len(splits), dtype=np.int64)
-    _cscv_kernel(sums, inside, float(risk_free_per_period), logits, chosen)
+    _cscv_kernel(sums, splits, pairs, float(risk_free_per_period), logits, chosen)
     return PBOResult(float(np.mean(logits <= 0)), logits, chosen, partitions)
 
 
@@ -265,54 +264,6 @@ def assess(moments: np.ndarray, risk_free_per_period: float = 0.0) -> dict[str, 
     return report
 
 
-@numba.njit(cache=True, inline="always")
-def _sharpe(n, s1, s2, rf):  # pragma: no cover - compiled
-    """:func:`sharpe_from_moments` of one set of sums."""
-    if n < 2:
-        return 0.0
-    mean = s1 / n
-    variance = (s2 - n * mean * mean) / (n - 1)
-    if not variance > 1e-14 * max(s2 / n, 1e-300):
-        return 0.0
-    return (mean - rf) / np.sqrt(variance)
-
-
-@numba.njit(cache=True, parallel=True)
-def _cscv_kernel(sums, inside, rf, logits, chosen):  # pragma: no cover - compiled
-    """One CSCV split per row of ``inside`` ((C, S) bool: block in-sample): the IS winner
-    (first on ties), its average OOS rank among the N variants and the logit."""
-    n_variants, partitions = sums.shape[0], sums.shape[1]
-    total = np.zeros((n_variants, 3))
-    for v in range(n_variants):
-        for b in range(partitions):
-            for k in range(3):
-                total[v, k] += sums[v, b, k]
-    for c in numba.prange(inside.shape[0]):
-        oos = np.empty(n_variants)
-        best, best_is = 0, -np.inf
-        for v in range(n_variants):
-            a0 = a1 = a2 = 0.0
-            for b in range(partitions):
-                if inside[c, b]:
-                    a0 += sums[v, b, 0]
-                    a1 += sums[v, b, 1]
-                    a2 += sums[v, b, 2]
-            is_sharpe = _sharpe(a0, a1, a2, rf)
-            if is_sharpe > best_is:
-                best, best_is = v, is_sharpe
-            oos[v] = _sharpe(total[v, 0] - a0, total[v, 1] - a1, total[v, 2] - a2, rf)
-        below, ties = 0, 0
-        target = oos[best]
-        for v in range(n_variants):
-            if oos[v] < target:
-                below += 1
-            elif oos[v] == target:
-                ties += 1
-        omega = (below + (ties + 1) / 2.0) / (n_variants + 1)
-        logits[c] = np.log(omega / (1.0 - omega))
-        chosen[c] = best
-
-
 def describe(report: dict[str, Any]) -> str:
     """An :func:`assess` report in plain words, e.g. "The best of 240 variants has a 62 %
     chance of being overfit (PBO); its deflated Sharpe is 0.40 (...)"."""
@@ -328,3 +279,81 @@ def describe(report: dict[str, Any]) -> str:
     text = "; ".join(parts) or "overfitting odds not available"
     notes = report.get("notes") or []
     return text[0].upper() + text[1:] + "." + (f" ({'; '.join(notes)})" if notes else "")
+
+
+@numba.njit(cache=True, inline="always")
+def _sharpe(n, s1, s2, rf):  # pragma: no cover - compiled
+    """:func:`sharpe_from_moments` of one set of sums."""
+    if n < 2:
+        return 0.0
+    mean = s1 / n
+    variance = (s2 - n * mean * mean) / (n - 1)
+    if not variance > 1e-14 * max(s2 / n, 1e-300):
+        return 0.0
+    return (mean - rf) / np.sqrt(variance)
+
+
+@numba.njit(cache=True)
+def _winner_and_logit(pick, judge):  # pragma: no cover - compiled
+    """The variant with the highest ``pick`` (first on ties) and the logit of its average rank
+    in ``judge`` among the N variants: ``ln(ω / (1 - ω))``, ``ω = rank / (N + 1)``."""
+    best, best_value = 0, -np.inf
+    for v in range(pick.shape[0]):
+        if pick[v] > best_value:
+            best, best_value = v, pick[v]
+    below, ties = 0, 0
+    target = judge[best]
+    for v in range(judge.shape[0]):
+        if judge[v] < target:
+            below += 1
+        elif judge[v] == target:
+            ties += 1
+    omega = (below + (ties + 1) / 2.0) / (judge.shape[0] + 1)
+    return best, np.log(omega / (1.0 - omega))
+
+
+@numba.njit(cache=True, parallel=True)
+def _cscv_kernel(sums, splits, pairs, rf, logits, chosen):  # pragma: no cover - compiled
+    """CSCV over complementary pairs of splits: ``pairs[p] = (c, c')`` where split c' puts in
+    sample exactly the blocks split c leaves out, so one half's Sharpe ratios serve as IS of
+    one split and OOS of the other (each half is summed once)."""
+    n_variants = sums.shape[0]
+    total = np.zeros((n_variants, 3))
+    for v in range(n_variants):
+        for b in range(sums.shape[1]):
+            for k in range(3):
+                total[v, k] += sums[v, b, k]
+    for p in numba.prange(pairs.shape[0]):
+        c = pairs[p, 0]
+        first = np.empty(n_variants)
+        second = np.empty(n_variants)
+        for v in range(n_variants):
+            a0 = a1 = a2 = 0.0
+            for i in range(splits.shape[1]):
+                b = splits[c, i]
+                a0 += sums[v, b, 0]
+                a1 += sums[v, b, 1]
+                a2 += sums[v, b, 2]
+            first[v] = _sharpe(a0, a1, a2, rf)
+            second[v] = _sharpe(total[v, 0] - a0, total[v, 1] - a1, total[v, 2] - a2, rf)
+        chosen[c], logits[c] = _winner_and_logit(first, second)
+        other = pairs[p, 1]
+        chosen[other], logits[other] = _winner_and_logit(second, first)
+
+
+@numba.njit(cache=True, parallel=True)
+def _block_moments_kernel(values, starts, sizes, out):  # pragma: no cover - compiled
+    """out[j, b] = [n, Σr, Σr², Σr³, Σr⁴] of column j over rows starts[b] .. +sizes[b]; one
+    block per thread, rows outer and columns inner (the C order of ``values``)."""
+    n_columns = values.shape[1]
+    for b in numba.prange(starts.shape[0]):
+        for j in range(n_columns):
+            out[j, b, 0] = sizes[b]
+        for t in range(starts[b], starts[b] + sizes[b]):
+            for j in range(n_columns):
+                r = values[t, j]
+                r2 = r * r
+                out[j, b, 1] += r
+                out[j, b, 2] += r2
+                out[j, b, 3] += r2 * r
+                out[j, b, 4] += r2 * r2
