@@ -26,6 +26,13 @@ def _stress_default(name: str) -> Any:
     return field_default(StressOptions, name)
 
 
+def _lab_default(name: str) -> Any:
+    """The default of a sweep / walk-forward option, from its one declaration."""
+    from engine.options import WalkForwardOptions, field_default
+
+    return field_default(WalkForwardOptions, name)
+
+
 def _settings() -> Settings:
     try:
         return Settings.from_env()
@@ -339,6 +346,103 @@ def robustness(spec_path: str, prices_path: str | None, paths: int, seed: int,
                                                 **options.engine_kwargs(),
                                                 risk_free=settings.risk_free_rate))
     print_robustness(result, as_json)
+
+
+_SPEC_OPTION = click.option("--spec", "spec_path", required=True,
+                            type=click.Path(dir_okay=False), help="Strategy spec JSON (§1).")
+_GRID_OPTION = click.option("--grid", "grid_path", required=True,
+                            type=click.Path(dir_okay=False),
+                            help='Grid JSON: {"spec.path": [values...]} (comma-linked paths '
+                                 "move together).")
+_PRICES_OPTION = click.option("--prices", "prices_path", default=None,
+                              type=click.Path(dir_okay=False),
+                              help="OHLCV CSV (contract §2); default: load spec.symbol.")
+_WHERE_OPTION = click.option("--where", "constraints", multiple=True, metavar="'KEY OP KEY'",
+                             help="Keep only combinations meeting this, e.g. "
+                                  "'FAST_KEY < SLOW_KEY' (repeatable).")
+
+
+@main.command()
+@_SPEC_OPTION
+@_GRID_OPTION
+@_PRICES_OPTION
+@_WHERE_OPTION
+@click.option("--partitions", default=_lab_default("partitions"), show_default=True, type=int,
+              help="Blocks for the Probability of Backtest Overfitting (even).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3c).")
+def sweep(spec_path: str, grid_path: str, prices_path: str | None,
+          constraints: tuple[str, ...], partitions: int, as_json: bool) -> None:
+    """Backtest every combination of a parameter grid, with the overfitting odds (DSR, PBO)
+    of its best one (exit 2 on invalid input)."""
+    from app.cli_lab import lab_options, print_sweep, progress_bar, read_grid
+    from app.cli_support import fail, load_inputs, run_or_exit
+    from engine.options import SweepOptions
+    from engine.sweep import GridError, run_sweep
+
+    grid = read_grid(grid_path)
+    spec, prices, benchmark = load_inputs(spec_path, prices_path)
+    options = lab_options(SweepOptions, spec.to_dict(), grid=grid,
+                          constraints=list(constraints), partitions=partitions)
+    settings = _settings()
+
+    def work():
+        with progress_bar("sweeping") as progress:
+            try:
+                return run_sweep(spec, prices, options.grid, benchmark_prices=benchmark,
+                                 risk_free=settings.risk_free_rate, where=options.where(),
+                                 partitions=options.partitions, progress=progress)
+            except GridError as exc:
+                fail(f"invalid grid {grid_path}: {exc}")
+
+    from app.runs.state import finite_json
+
+    print_sweep(finite_json(run_or_exit(work).to_dict()), as_json)
+
+
+@main.command()
+@_SPEC_OPTION
+@_GRID_OPTION
+@_PRICES_OPTION
+@_WHERE_OPTION
+@click.option("--folds", default=_lab_default("folds"), show_default=True, type=int,
+              help="Out-of-sample windows.")
+@click.option("--in-sample-size", default=_lab_default("in_sample_size"), show_default=True,
+              type=int, help="In-sample length, in out-of-sample windows.")
+@click.option("--mode", type=click.Choice(["rolling", "anchored"]),
+              default=_lab_default("mode"), show_default=True,
+              help="In-sample windows of fixed length, or all from the first bar.")
+@click.option("--metric", default=_lab_default("metric"), show_default=True,
+              help="What each in-sample optimisation maximises.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+def walkforward(spec_path: str, grid_path: str, prices_path: str | None,
+                constraints: tuple[str, ...], folds: int, in_sample_size: int, mode: str,
+                metric: str, as_json: bool) -> None:
+    """Walk-forward validation: optimise on each in-sample window, trade the winner on the
+    next out-of-sample one, stitch the out-of-sample equity (exit 2 on invalid input)."""
+    from app.cli_lab import lab_options, print_walkforward, progress_bar, read_grid
+    from app.cli_support import fail, load_inputs, run_or_exit
+    from app.runs.state import finite_json
+    from engine.options import WalkForwardOptions
+    from engine.sweep import GridError
+    from engine.walkforward import WalkForwardError, run_walkforward
+
+    grid = read_grid(grid_path)
+    spec, prices, benchmark = load_inputs(spec_path, prices_path)
+    options = lab_options(WalkForwardOptions, spec.to_dict(), grid=grid,
+                          constraints=list(constraints), folds=folds,
+                          in_sample_size=in_sample_size, mode=mode, metric=metric)
+    settings = _settings()
+
+    def work():
+        with progress_bar("walking forward") as progress:
+            try:
+                return run_walkforward(spec, prices, options.grid, **options.engine_kwargs(),
+                                       benchmark_prices=benchmark,
+                                       risk_free=settings.risk_free_rate, progress=progress)
+            except (GridError, WalkForwardError) as exc:
+                fail(str(exc))
+
+    print_walkforward(finite_json(run_or_exit(work).to_dict()), as_json)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ NAV_ITEMS = (
     ("Strategies", "/strategies"),
     ("Builder", "/builder"),
     ("Stress", "/stress"),
+    ("Lab", "/lab"),
     ("Runs", "/runs"),
     ("Live", "/live"),
 )

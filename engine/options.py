@@ -1,8 +1,9 @@
 """Typed options of the run kinds beside a backtest: defaults and limits declared once.
 
 :class:`StressOptions` (a stress run: scenario replays, shock transplants, Monte Carlo),
-:class:`SweepOptions` (a parameter sweep's grid) and :class:`RobustnessOptions` (a robustness
-report's trade-order Monte Carlo and cost grid) are pydantic models. The REST API validates a
+:class:`SweepOptions` (a parameter sweep's grid), :class:`WalkForwardOptions` (a walk-forward
+validation) and :class:`RobustnessOptions` (a robustness report's trade-order Monte Carlo and
+cost grid) are pydantic models. The REST API validates a
 run's ``options`` with them when the run is created (:func:`parse_options`), the OpenAPI
 document embeds their JSON Schema, the Stress page takes its form defaults and bounds from
 :func:`field_default` / :func:`field_bounds`, and the CLI its option defaults, so a default or a
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from engine.montecarlo import MAX_CELLS, MAX_HORIZON_DAYS, MAX_PATHS
+from engine.overfitting import DEFAULT_PARTITIONS, MAX_PARTITIONS
 from engine.robustness import (
     DEFAULT_COST_POINTS,
     DEFAULT_MAX_COST_BPS,
@@ -46,6 +48,14 @@ from engine.scenarios import (
 from engine.spec import format_path, get_by_path
 from engine.stress import DEFAULT_TRANSPLANTS
 from engine.sweep import MAX_COMBINATIONS
+from engine.sweep_constraints import ConstraintError, constraint_filter
+from engine.walkforward import (
+    DEFAULT_FOLDS,
+    DEFAULT_IN_SAMPLE_SIZE,
+    MAX_FOLDS,
+    MAX_IN_SAMPLE_SIZE,
+    SELECTION_METRICS,
+)
 
 MAX_SEED = 2**63 - 1
 MAX_BLOCK_LENGTH = 252
@@ -143,12 +153,21 @@ class StressOptions(_Options):
 class SweepOptions(_Options):
     """A parameter sweep: ``grid`` maps spec paths (as in validation errors, e.g.
     ``entry.all[0].right``; several paths joined by commas move together) to the values to
-    try. Check it against a spec with :func:`parse_options` (``spec=``)."""
+    try; ``constraints`` (``"KEY < KEY"``, engine.sweep_constraints) leave combinations out.
+    Check it against a spec with :func:`parse_options` (``spec=``)."""
 
     grid: dict[str, list[Any]] = Field(
         ..., min_length=1,
         description="spec path -> non-empty list of values; at most "
                     f"{MAX_COMBINATIONS:,} combinations in all")
+    constraints: list[str] = Field(
+        default_factory=list, max_length=10,
+        description="conditions every combination must meet, 'KEY OP KEY' or 'KEY OP NUMBER' "
+                    "with OP one of <, <=, >, >=, ==, != (e.g. a fast period < a slow one)")
+    partitions: Whole = Field(
+        DEFAULT_PARTITIONS, ge=2, le=MAX_PARTITIONS,
+        description="blocks the returns are cut into for the Probability of Backtest "
+                    "Overfitting (CSCV); even")
 
     @field_validator("grid")
     @classmethod
@@ -160,6 +179,27 @@ class SweepOptions(_Options):
         if count > MAX_COMBINATIONS:
             raise _at("grid", f"{count:,} combinations; at most {MAX_COMBINATIONS:,} per sweep")
         return grid
+
+    @field_validator("partitions")
+    @classmethod
+    def _even(cls, partitions: int) -> int:
+        if partitions % 2:
+            raise _at("partitions", f"must be even (half the blocks are in sample), got "
+                                    f"{partitions}")
+        return partitions
+
+    @model_validator(mode="after")
+    def _constraints_read(self) -> SweepOptions:
+        for i, text in enumerate(self.constraints):
+            try:
+                constraint_filter([text], self.grid)
+            except ConstraintError as error:
+                raise _at(f"constraints[{i}]", str(error)) from None
+        return self
+
+    def where(self) -> Any:
+        """The constraints as ``where(params) -> bool`` for ``run_sweep`` (None: none)."""
+        return constraint_filter(self.constraints, self.grid)
 
     def check_paths(self, spec: dict[str, Any]) -> None:
         """OptionsError unless every key of the grid is a path into ``spec``."""
@@ -197,6 +237,26 @@ class RobustnessOptions(_Options):
         return self.model_dump()
 
 
+class WalkForwardOptions(SweepOptions):
+    """A walk-forward validation (engine.walkforward): the sweep's grid and constraints tried on
+    each in-sample window, the winner by ``metric`` traded on the next out-of-sample one."""
+
+    folds: Whole = Field(DEFAULT_FOLDS, ge=1, le=MAX_FOLDS,
+                         description="out-of-sample windows, tiling the end of the range")
+    in_sample_size: Whole = Field(DEFAULT_IN_SAMPLE_SIZE, ge=1, le=MAX_IN_SAMPLE_SIZE,
+                                  description="in-sample length, in out-of-sample windows")
+    mode: Literal["rolling", "anchored"] = Field(
+        "rolling", description="in-sample windows of fixed length (rolling) or all from the "
+                               "first bar (anchored)")
+    metric: Literal[SELECTION_METRICS] = Field(  # type: ignore[valid-type]
+        "sharpe", description="what each in-sample optimisation maximises")
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of ``engine.walkforward.run_walkforward`` (but the grid)."""
+        return {"folds": self.folds, "in_sample_size": self.in_sample_size, "mode": self.mode,
+                "metric": self.metric, "where": self.where()}
+
+
 def combination_count(grid: dict[str, list[Any]]) -> int:
     count = 1
     for values in grid.values():
@@ -218,7 +278,8 @@ def _at(path: str, message: str) -> _PathError:
 
 #: The options model of each run kind that takes options.
 OPTIONS_MODELS: dict[str, type[_Options]] = {"stress": StressOptions, "sweep": SweepOptions,
-                                             "robustness": RobustnessOptions}
+                                             "robustness": RobustnessOptions,
+                                             "walkforward": WalkForwardOptions}
 
 
 def parse_options(model: type[_Options], options: Any,

@@ -28,6 +28,12 @@ Pipeline
    combination's metrics equal a ``run_backtest`` of its spec. This Python loop is the costliest
    stage (about 0.5 ms a column at 2,520 bars; bench/README.md has the figures).
 
+5. Overfitting: each column's per-period returns are summarised as block moments
+   (``engine.overfitting.block_moments``, ``partitions`` blocks), from which the result's
+   ``overfitting`` report (Deflated Sharpe Ratio of the best variant, PBO by CSCV) is computed
+   over every valid combination (``engine.overfitting.assess``). A sweep split into chunks keeps
+   each chunk's ``moments`` and assesses the merged whole.
+
 ``sweep_final_equity`` stops after step 3 with final equities only (no recording, no metrics).
 """
 
@@ -52,7 +58,8 @@ from engine.backtest import (
     window_slice,
 )
 from engine.errors import EngineError
-from engine.metrics import compute_metrics, period_returns
+from engine.metrics import compute_metrics, per_period_risk_free, period_returns
+from engine.overfitting import DEFAULT_PARTITIONS, MOMENTS, assess, block_moments
 from engine.signals import IndicatorCache, operand_values
 from engine.simulate import SimConfig, simulate_final_equity_many, simulate_many
 from engine.spec import SpecError, get_by_path, parse_path, parse_spec
@@ -81,7 +88,10 @@ class SweepResult:
     ``results[i]`` is ``{"params": {key: value}, "metrics": {...}}`` (contract §3 metrics plus
     ``total_fees``, as ``run_backtest`` gives them) or ``{"params", "metrics": None, "error"}``.
     ``skipped`` counts the combinations ``where`` left out; ``indicators_computed`` the distinct
-    indicator computations (the size of the shared indicator caches).
+    indicator computations (the size of the shared indicator caches). ``moments[i]`` are the
+    ``(partitions, 5)`` block moments of combination i's returns (NaN when it did not run);
+    ``overfitting`` the report of ``engine.overfitting.assess`` over them (None when not asked
+    for), whose ``selected`` indexes ``results``.
     """
 
     spec: dict[str, Any]
@@ -89,9 +99,14 @@ class SweepResult:
     results: list[dict[str, Any]]
     skipped: int = 0
     indicators_computed: int = 0
+    moments: np.ndarray | None = None
+    overfitting: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"spec": self.spec, "grid": self.grid, "results": self.results}
+        document = {"spec": self.spec, "grid": self.grid, "results": self.results}
+        if self.overfitting is not None:
+            document["overfitting"] = self.overfitting
+        return document
 
 
 @dataclass(frozen=True)
@@ -134,7 +149,8 @@ class _Group:
 def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
               benchmark_prices: pd.DataFrame | None = None, risk_free: float = 0.0,
               where: Where | None = None, adjust: bool = True,
-              progress: Progress | None = None) -> SweepResult:
+              progress: Progress | None = None, partitions: int = DEFAULT_PARTITIONS,
+              overfitting: bool = True) -> SweepResult:
     """Backtest every combination of ``grid`` applied to ``spec`` (see the module docstring).
 
     Parameters
@@ -145,6 +161,9 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
     where : optional filter on a combination's params, e.g. ``lambda p: p[fast] < p[slow]``.
     progress : optional ``progress(fraction, stage)``; stage is ``validate``, ``signals``,
         ``simulate`` or ``metrics``; fraction grows from 0 to 1.
+    partitions : blocks of the returns' moments (the PBO's S; even).
+    overfitting : compute the ``overfitting`` report (a chunk of a split sweep leaves it to
+        the merge).
 
     Raises
     ------
@@ -153,6 +172,7 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
     report = progress or (lambda fraction, stage: None)
     plan = _plan(spec, grid, where, report)
     metrics: list[dict[str, Any] | None] = [None] * len(plan.params)
+    moments = np.full((len(plan.params), partitions, MOMENTS), np.nan)
     total, done = max(1, len(plan.params)), 0
     for group in _groups(plan, prices, adjust, report):
         config, index = group.config, group.traded.index
@@ -166,6 +186,9 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
             rows = slice(first, first + chunk)
             report(0.2 + 0.8 * done / total, "simulate")
             run = simulate_many(*group.ohlc, group.entries[rows].T, group.exits[rows].T, config)
+            if len(dates) >= partitions:
+                moments[group.members[rows]] = block_moments(
+                    _column_returns(run.equity, config.initial_cash), partitions)
             for j, i in enumerate(group.members[rows]):
                 if j % 100 == 0:
                     report(0.2 + 0.8 * (done + j) / total, "metrics")
@@ -181,10 +204,25 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
                     run.total_fees[j], run.position[:, j], None if ruin < 0 else ruin,
                     run.ruin_deficit[j], dates))
             done += len(run.num_trades)
-    report(1.0, "metrics")
     results = [{"params": params, "metrics": values, **({"error": error} if error else {})}
                for params, values, error in zip(plan.params, metrics, plan.errors, strict=True)]
-    return SweepResult(plan.base, plan.grid, results, plan.skipped, plan.indicators_computed)
+    odds = None
+    if overfitting:
+        odds = assess(moments, per_period_risk_free(risk_free))
+    report(1.0, "metrics")
+    return SweepResult(plan.base, plan.grid, results, plan.skipped, plan.indicators_computed,
+                       moments, odds)
+
+
+def _column_returns(equity: np.ndarray, initial_cash: float) -> np.ndarray:
+    """``period_returns`` of every column of a (n_bars, n_columns) equity array."""
+    previous = np.empty_like(equity)
+    previous[0] = initial_cash
+    previous[1:] = equity[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        returns = equity / previous - 1.0
+    returns[previous == 0] = 0.0  # a wiped-out account stays at 0
+    return returns
 
 
 def sweep_final_equity(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,

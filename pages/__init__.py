@@ -4,4 +4,4 @@ Order matters: ``/runs/compare`` is registered before the ``/runs/<run_id>`` tem
 word "compare" is never taken for a run id.
 """
 
-from pages import builder, compare, home, live, results, runs, strategies, stress  # noqa: F401
+from pages import builder, compare, home, lab, live, results, runs, strategies, stress  # noqa: F401

@@ -21,7 +21,7 @@ from app.runs.service import AVAILABLE_KINDS
 from app.services.prices import SYMBOL_PATTERN
 from app.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.version import __version__
-from engine.options import RobustnessOptions, StressOptions, SweepOptions
+from engine.options import RobustnessOptions, StressOptions, SweepOptions, WalkForwardOptions
 from engine.spec import spec_json_schema
 
 bp = Blueprint("openapi", __name__)
@@ -165,10 +165,12 @@ def _schemas() -> dict[str, Any]:
             "properties": {"strategy_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                            "kind": {"enum": list(AVAILABLE_KINDS), "default": "backtest"},
                            "options": {"anyOf": [_ref("StressOptions"), _ref("SweepOptions"),
-                                                 _ref("RobustnessOptions"), {"type": "null"}],
+                                                 _ref("RobustnessOptions"),
+                                                 _ref("WalkForwardOptions"), {"type": "null"}],
                                        "description": "per kind: a stress run takes "
                                                       "StressOptions, a sweep SweepOptions, "
                                                       "a robustness run RobustnessOptions, "
+                                                      "a walkforward WalkForwardOptions, "
                                                       "a backtest none"}},
         },
         "Run": {
@@ -214,7 +216,42 @@ def _schemas() -> dict[str, Any]:
                                "type": "object", "required": ["params", "metrics"],
                                "properties": {"params": {"type": "object"},
                                               "metrics": metrics,
-                                              "error": {"type": "string"}}}}},
+                                              "error": {"type": "string"}}}},
+                           "overfitting": {
+                               "type": "object",
+                               "description": "Deflated Sharpe Ratio of the best combination "
+                                              "and Probability of Backtest Overfitting (CSCV); "
+                                              "docs/results.md",
+                               "properties": {
+                                   "trials": {"type": "integer"},
+                                   "selected": {"type": ["integer", "null"]},
+                                   **{key: {"type": ["number", "null"]} for key in (
+                                       "sharpe", "skew", "kurtosis", "sharpe_variance",
+                                       "expected_max_sharpe", "deflated_sharpe", "pbo",
+                                       "logit_median")},
+                                   "observations": {"type": ["integer", "null"]},
+                                   "partitions": {"type": ["integer", "null"]},
+                                   "splits": {"type": ["integer", "null"]},
+                                   "logit_histogram": {"type": ["object", "null"]},
+                                   "notes": {"type": "array", "items": {"type": "string"}}}}},
+        },
+        "WalkForwardResult": {
+            "type": "object", "description": "walk-forward validation (docs/results.md)",
+            "required": ["spec", "grid", "settings", "folds", "oos_equity", "oos_metrics",
+                         "efficiency", "stability"],
+            "properties": {"spec": _ref("StrategySpec"),
+                           "grid": {"type": "object",
+                                    "additionalProperties": {"type": "array"}},
+                           "settings": {"type": "object"},
+                           "folds": {"type": "array", "items": {
+                               "type": "object",
+                               "required": ["fold", "in_sample", "out_of_sample", "params",
+                                            "in_sample_metrics", "out_of_sample_metrics"]}},
+                           "oos_equity": {"type": "array", "items": {
+                               "type": "object", "required": ["date", "equity", "fold"]}},
+                           "oos_metrics": metrics,
+                           "efficiency": {"type": ["number", "null"]},
+                           "stability": {"type": "object"}},
         },
         "StressResult": {
             "type": "object", "description": "contract §3b: scenarios and a Monte Carlo",
@@ -295,7 +332,8 @@ def _schemas() -> dict[str, Any]:
     }
     schemas |= {name: _model_schema(model) for name, model in (
         ("StressOptions", StressOptions), ("SweepOptions", SweepOptions),
-        ("RobustnessOptions", RobustnessOptions))}
+        ("RobustnessOptions", RobustnessOptions),
+        ("WalkForwardOptions", WalkForwardOptions))}
     clashes = set(definitions) & set(schemas)
     if clashes:
         raise RuntimeError(f"spec schema names clash with API schemas: {sorted(clashes)}")
@@ -394,9 +432,10 @@ def openapi_document() -> dict[str, Any]:
             parameters=[rid], tag="runs")},
         "/runs/{run_id}/result": {"get": _op(
             "The result of a succeeded run (contract §3; a sweep's is §3c, a stress "
-            "run's §3b, a robustness run's §3d)",
+            "run's §3b, a robustness run's §3d, a walk-forward's WalkForwardResult)",
             {"200": _json({"anyOf": [_ref("BacktestResult"), _ref("SweepResult"),
-                                     _ref("StressResult"), _ref("RobustnessResult")]},
+                                     _ref("StressResult"), _ref("RobustnessResult"),
+                                     _ref("WalkForwardResult")]},
                           "result (by the run's kind)"),
              "409": _error("the run has no result (not finished, or failed)")} | not_found,
             parameters=[rid], tag="runs")},

@@ -31,7 +31,8 @@ RUN_JOB = "app.runs.jobs.run_job"
 PART_JOB = "app.runs.jobs.run_part_job"
 #: The queue of each run kind's job (``workers.runner.QUEUES``); split parts go to ``sweeps``.
 QUEUE_OF_KIND = {"backtest": "default", "stress": "default", "sweep": "sweeps",
-                 "robustness": "default"}
+                 "robustness": "default",
+                 "walkforward": "sweeps"}
 PARTS_QUEUE = "sweeps"
 
 

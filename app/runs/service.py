@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from app.context import AppContext
 
 #: Kinds that can run in this version (the rest of RUN_KINDS are planned).
-AVAILABLE_KINDS = ("backtest", "stress", "sweep", "robustness")
+AVAILABLE_KINDS = ("backtest", "stress", "sweep", "walkforward", "robustness")
 #: Statuses a run can be retried from.
 RETRYABLE_STATUSES = ("failed", "cancelled")
 

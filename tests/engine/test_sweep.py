@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 
@@ -12,6 +11,8 @@ import pytest
 
 from data.bundled import load_bundled
 from engine.backtest import run_backtest
+from engine.metrics import period_returns
+from engine.overfitting import assess, block_moments
 from engine.spec import SpecError, set_by_path
 from engine.sweep import GridError, run_sweep, sweep_final_equity
 
@@ -55,7 +56,9 @@ def spy() -> pd.DataFrame:
 
 
 def spec_of(base: dict, params: dict) -> dict:
-    spec = copy.deepcopy(base)
+    # Through JSON, not deepcopy: rsi_spec's entry and exit share one operand dict, and a
+    # deepcopy keeps that sharing (setting the entry's period would set the exit's too).
+    spec = json.loads(json.dumps(base))
     for key, value in params.items():
         for path in key.split(","):
             set_by_path(spec, path, value)
@@ -85,6 +88,34 @@ def test_every_combination_equals_a_direct_backtest_across_signal_and_config_fie
     assert_every_combination_matches_run_backtest(base, result, spy)
 
 
+def test_twenty_random_combinations_of_a_short_stop_using_spec_equal_direct_backtests(spy):
+    base = sma_cross_spec(direction="short", stop_loss_pct=5, trailing_stop_pct=None)
+    rng = np.random.default_rng(17)
+    grid = {FAST: sorted({int(v) for v in rng.integers(3, 40, 6)}),
+            SLOW: sorted({int(v) for v in rng.integers(45, 150, 6)}),
+            "stop_loss_pct": [2, 5, None], "take_profit_pct": [None, 10]}
+    everything = run_sweep(base, spy, grid)
+    picked = set(rng.choice(len(everything.results), size=20, replace=False).tolist())
+    assert len(picked) == 20
+    for i in picked:
+        entry = everything.results[i]
+        assert_metrics_equal(entry["metrics"],
+                             run_backtest(spec_of(base, entry["params"]), spy).metrics)
+
+
+def test_overfitting_report_is_assessed_on_the_returns_of_direct_backtests(spy):
+    grid = {RSI_LEVEL: [20, 30, 40], RSI_PERIOD: [5, 14]}
+    result = run_sweep(rsi_spec(), spy, grid, partitions=8)
+    curves = [run_backtest(spec_of(rsi_spec(), entry["params"]), spy) for entry in result.results]
+    returns = np.column_stack([period_returns(c.equity_curve, 10_000) for c in curves])
+    expected = assess(block_moments(returns, 8))
+    report = result.to_dict()["overfitting"]
+    assert report["trials"] == 6 and report["partitions"] == 8 and report["splits"] == 70
+    assert report["selected"] == expected["selected"]
+    for key in ("sharpe", "skew", "kurtosis", "deflated_sharpe", "pbo", "expected_max_sharpe"):
+        assert report[key] == pytest.approx(expected[key], rel=1e-9, abs=1e-12), key
+
+
 def test_nested_groups_short_side_and_swept_operators_match_direct_backtests(spy):
     rsi = {"indicator": "rsi", "params": {"period": 14}}
     base = sma_cross_spec(
@@ -106,7 +137,7 @@ def test_nested_groups_short_side_and_swept_operators_match_direct_backtests(spy
 def test_result_is_contract_3c_with_grid_keys_as_given(spy):
     grid = {RSI_LEVEL: [20, 25, 30], RSI_PERIOD: [7, 14, 21]}
     result = run_sweep(rsi_spec(), spy, grid).to_dict()
-    assert set(result) == {"spec", "grid", "results"}
+    assert set(result) == {"spec", "grid", "results", "overfitting"}
     assert result["spec"]["entry"]["all"][0]["left"]["params"] == {"period": 14}
     assert result["grid"] == grid
     assert [r["params"] for r in result["results"]] == [

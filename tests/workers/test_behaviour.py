@@ -246,12 +246,52 @@ def test_a_sweep_equals_a_direct_engine_sweep_whether_split_or_not(backend, user
 
     combinations = math.prod(len(values) for values in grid.values())
     assert len(document["results"]) == combinations == run["metrics"]["combinations"]
+    split_rows, direct_rows = document["results"], direct["results"]
     assert by_params(document.pop("results")) == by_params(direct.pop("results"))
+    # The overfitting odds of a split sweep, assessed at the merge from the chunks' stored
+    # block moments, equal those the engine computes on the whole grid at once.
+    split, whole = document.pop("overfitting"), direct.pop("overfitting")
+    # ``selected`` indexes each document's own rows (the grid's key order may differ: JSONB)
+    assert (split_rows[split.pop("selected")]["params"]
+            == direct_rows[whole.pop("selected")]["params"])
+    assert split.keys() == whole.keys()
+    for key, value in whole.items():
+        assert split[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float)
+                              else value), key
+    assert run["metrics"]["pbo"] == split["pbo"]
     assert document == direct  # spec and grid
     with backend.context.sessions() as session:
         stored = session.get(BacktestRun, run["id"])
         assert stored.parts_total == (3 if combinations == 9 else None)
         assert session.query(RunPart).filter_by(run_id=run["id"]).count() == 0
+
+
+def test_a_walkforward_run_equals_a_direct_engine_walkforward(backend, user):
+    from engine.walkforward import run_walkforward
+
+    strategy = new_strategy(user)
+    options = {"grid": {"entry.all[0].right": [25, 35]}, "folds": 2, "in_sample_size": 2}
+    run = wait_for(user, start_run(user, strategy["id"], kind="walkforward",
+                                   options=options)["id"], timeout=60)
+    assert run["status"] == "succeeded", run["error"]
+    document = user.get(f"/runs/{run['id']}/result").get_json()
+    spec = parse_spec(strategy["spec"])
+    prices = load_prices(backend.context.prices, spec.symbol)
+    direct = finite_json(run_walkforward(
+        spec, prices, options["grid"], folds=2, in_sample_size=2,
+        risk_free=backend.context.settings.risk_free_rate).to_dict())
+    assert document == direct
+    assert run["metrics"]["folds"] == 2
+    assert run["metrics"]["efficiency"] == direct["efficiency"]
+
+
+def test_a_walkforward_with_an_unknown_metric_answers_422_naming_the_option(backend, user):
+    strategy = new_strategy(user)
+    answer = user.post("/runs", json={"strategy_id": strategy["id"], "kind": "walkforward",
+                                      "options": {"grid": {"entry.all[0].right": [25]},
+                                                  "metric": "luck"}})
+    assert answer.status_code == 422
+    assert "options.metric" in answer.get_json()["error"]["fields"]
 
 
 def test_a_sweep_with_a_bad_grid_answers_422(backend, user):

@@ -146,6 +146,48 @@ def test_a_killed_workers_sweep_chunk_is_requeued_within_a_minute_and_the_sweep_
         assert session.query(RunPart).filter_by(run_id=run_id).count() == 0
 
 
+def test_a_sweep_split_across_two_workers_gives_the_table_and_odds_of_one_process(
+        make_app, start_worker):
+    import json
+
+    from app.runs.queueing import part_job_id
+    from app.runs.state import finite_json
+    from app.services.prices import load_prices
+    from engine.spec import parse_spec
+    from engine.sweep import run_sweep
+
+    dash_app, env = make_app(SWEEP_CHUNK_SIZE="4")
+    context = dash_app.server.extensions["arena"]
+    workers = [start_worker(env, plugin=True), start_worker(env, plugin=True)]
+    user = app_user(dash_app)
+    strategy = new_strategy(user, name="test:slow-chunks:1")  # each chunk lasts >= 1 s
+    grid = {"entry.all[0].right": [20, 25, 30, 35], "exit.any[0].right": [60, 65, 70, 75]}
+    run_id = start_run(user, strategy["id"], kind="sweep",
+                       options={"grid": grid, "constraints": [
+                           "entry.all[0].right < exit.any[0].right"]})["id"]
+    done = wait_for(user, run_id, timeout=120)
+    assert done["status"] == "succeeded", done["error"]
+    document = user.get(f"/runs/{run_id}/result").get_json()
+    spec = parse_spec(strategy["spec"])
+    direct = finite_json(run_sweep(spec, load_prices(context.prices, spec.symbol), grid,
+                                   risk_free=context.settings.risk_free_rate).to_dict())
+
+    def by_params(rows):
+        return {json.dumps(row["params"], sort_keys=True): row for row in rows}
+
+    assert by_params(document["results"]) == by_params(direct["results"])
+    split, whole = document["overfitting"], direct["overfitting"]
+    assert (document["results"][split.pop("selected")]["params"]
+            == direct["results"][whole.pop("selected")]["params"])
+    assert split.keys() == whole.keys()
+    for key, value in whole.items():
+        assert split[key] == (pytest.approx(value, rel=1e-9) if isinstance(value, float)
+                              else value), key
+    names = {Job.fetch(context.runner.redis_job_id(part_job_id(run_id, part)),
+                       connection=context.redis).worker_name for part in range(4)}
+    assert names == {worker.name for worker in workers}
+
+
 def test_a_sigkilled_worker_leaves_no_scheduler_process_behind(make_app, start_worker):
     _dash_app, env = make_app()
     worker = start_worker(env)

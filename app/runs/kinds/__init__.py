@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.runs.kinds import backtest, robustness, stress, sweep
+from app.runs.kinds import backtest, robustness, stress, sweep, walkforward
 from app.runs.task import RunTask
 
 Handler = Callable[[RunTask], tuple[dict[str, Any], dict[str, Any]]]
@@ -21,4 +21,5 @@ HANDLERS: dict[str, Handler] = {
     "stress": stress.handle,
     "sweep": sweep.handle,
     "robustness": robustness.handle,
+    "walkforward": walkforward.handle,
 }

@@ -11,8 +11,14 @@ chunk that brings ``parts_done`` to ``parts_total`` merges every chunk, in combi
 into the run's result and marks it succeeded, in that ONE transaction. A chunk that runs twice
 finds its row already stored and does nothing.
 
+Every sweep result carries ``overfitting`` (the Deflated Sharpe Ratio of the best combination
+and the Probability of Backtest Overfitting, ``engine.overfitting.assess``), computed where the
+result is built: by the engine for a one-job sweep, at the merge for a split one (each chunk
+stores its combinations' block moments beside their rows; the merge assesses them all and drops
+them), so both carry the same figures.
+
 The run's summary ``metrics`` are those of the best combination by Sharpe ratio, plus
-``combinations``, ``failed_combinations`` and ``best_params``.
+``combinations``, ``failed_combinations``, ``best_params``, ``deflated_sharpe`` and ``pbo``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,17 +47,21 @@ from app.runs.state import (
 from app.runs.task import RunTask
 from app.services import session_scope
 from app.services.errors import InvalidInputError
-from engine.options import combination_count
+from engine.metrics import per_period_risk_free
+from engine.options import SweepOptions, combination_count, parse_options
 from engine.spec import parse_spec
 
 if TYPE_CHECKING:
     from app.context import AppContext
 
 PROGRESS_EVERY_SECONDS = 0.5  # at most two progress writes a second per job
+MOMENTS_KEY = "moments"  # a stored chunk row's block moments (never in a result)
 
 
-def sweep_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The best combination's metrics (by Sharpe), with the counts and its params."""
+def sweep_summary(results: list[dict[str, Any]],
+                  overfitting: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The best combination's metrics (by Sharpe), with the counts, its params and the
+    overfitting odds (``deflated_sharpe``, ``pbo``; null when not computed)."""
     valid = [row for row in results if row.get("metrics")]
     summary: dict[str, Any] = {"combinations": len(results),
                                "failed_combinations": len(results) - len(valid),
@@ -58,23 +69,39 @@ def sweep_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     if valid:
         best = max(valid, key=lambda row: _number(row["metrics"].get("sharpe")))
         summary = {**best["metrics"], **summary, "best_params": best["params"]}
+    summary["deflated_sharpe"] = (overfitting or {}).get("deflated_sharpe")
+    summary["pbo"] = (overfitting or {}).get("pbo")
     return summary
+
+
+def merged_overfitting(rows: list[dict[str, Any]], partitions: int,
+                       risk_free: float) -> dict[str, Any]:
+    """The overfitting report of a split sweep's merged rows, from the block moments each chunk
+    stored under MOMENTS_KEY (removed from the rows here)."""
+    from engine.overfitting import MOMENTS, assess
+
+    moments = np.full((len(rows), partitions, MOMENTS), np.nan)
+    for i, row in enumerate(rows):
+        stored = row.pop(MOMENTS_KEY, None)
+        if stored is not None:
+            moments[i] = np.asarray(stored, dtype=np.float64).reshape(partitions, MOMENTS)
+    return finite_json(assess(moments, per_period_risk_free(risk_free)))
 
 
 def _number(value: Any) -> float:
     return value if isinstance(value, int | float) else -math.inf
 
 
-def _run_sweep(task: RunTask, grid: dict[str, list[Any]], *, where: Any = None,
-               progress: Any = None) -> Any:
+def _run_sweep(task: RunTask, options: SweepOptions, *, where: Any = None,
+               progress: Any = None, overfitting: bool = True) -> Any:
     from engine.sweep import GridError, run_sweep
 
     spec = parse_spec(task.spec)
     prices, benchmark = task.load_prices(spec)
     try:
-        return run_sweep(spec, prices, grid, benchmark_prices=benchmark,
-                         risk_free=task.risk_free_rate, where=where,
-                         progress=progress)
+        return run_sweep(spec, prices, options.grid, benchmark_prices=benchmark,
+                         risk_free=task.risk_free_rate, where=where, progress=progress,
+                         partitions=options.partitions, overfitting=overfitting)
     except GridError as exc:
         raise InvalidInputError(f"invalid sweep grid: {exc}") from None
 
@@ -100,16 +127,17 @@ class _Reporter:
 
 def handle(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``sweep`` handler: the whole grid here, or split into chunk jobs (RunDeferred)."""
-    grid = task.options.get("grid") or {}
-    count = combination_count(grid) if isinstance(grid, dict) and grid else 0
+    options = parse_options(SweepOptions, task.options)
+    count = combination_count(options.grid)
     if count > task.context.settings.sweep_chunk_size:
         _split(task, math.ceil(count / task.context.settings.sweep_chunk_size))
         raise RunDeferred
     task.progress(10, f"sweeping {count} combinations")
-    result = _run_sweep(task, grid, progress=_Reporter(task, 10, 95, "sweep"))
+    result = _run_sweep(task, options, where=options.where(),
+                        progress=_Reporter(task, 10, 95, "sweep"))
     task.progress(95, "saving results")
     document = finite_json(result.to_dict())
-    return document, sweep_summary(document["results"])
+    return document, sweep_summary(document["results"], document.get("overfitting"))
 
 
 def _split(task: RunTask, parts: int) -> None:
@@ -144,27 +172,41 @@ def execute_part(run_id: int, part: int, context: AppContext, *, deadline: float
         total, done = run.parts_total, run.parts_done
         run.heartbeat_at, run.worker = utcnow(), worker_id()
     task = RunTask(run_id, context, spec, options, deadline, timeout_seconds)
-    grid = options["grid"]
-    count = combination_count(grid)
-    first, last = part * count // total, (part + 1) * count // total
     label = f"chunk {part + 1} of {total}"
     base = 5 + 90 * done / total
     try:
-        index = itertools.count()
+        parsed = parse_options(SweepOptions, options)
+        count = combination_count(parsed.grid)
+        first, last = part * count // total, (part + 1) * count // total
+        index, kept = itertools.count(), 0
+        constraint = parsed.where() or (lambda _params: True)
+
+        def where(params: dict[str, Any]) -> bool:
+            # Chunks are ranges of the full product; the constraints filter within them.
+            nonlocal kept
+            if first <= next(index) < last and constraint(params):
+                kept += 1
+                return True
+            return False
+
         result = _run_sweep(
-            task, grid, where=lambda _params: first <= next(index) < last,
+            task, parsed, where=where, overfitting=False,
             progress=_Reporter(task, base, base + 90 / total, label,
                                write=lambda p, s: _part_progress(sessions, run_id, p, s)))
-        if len(result.results) != last - first:
+        if len(result.results) != kept:
             raise RuntimeError(f"sweep chunk {part}: {len(result.results)} results for "
-                               f"combinations {first}..{last - 1}")
+                               f"{kept} combinations of {first}..{last - 1}")
         task.check_deadline()
         rows = finite_json(result.results)
+        for row, moments in zip(rows, result.moments, strict=True):
+            ran = bool(np.isfinite(moments).all())
+            row[MOMENTS_KEY] = moments.ravel().tolist() if ran else None
         document = finite_json({"spec": result.spec, "grid": result.grid})
     except Exception as exc:  # settled like a one-job run's failure; a cancel returns
         return settle_failure(sessions, run_id, exc, retry_transient=retry_transient,
                               requeue=False, timeout_seconds=timeout_seconds)
-    return _store_part(sessions, run_id, part, rows, document)
+    return _store_part(sessions, run_id, part, rows, document, parsed.partitions,
+                       task.risk_free_rate)
 
 
 def _part_progress(sessions: sessionmaker[Session], run_id: int, percent: int,
@@ -187,7 +229,8 @@ class _NotRunning(Exception):
 
 
 def _store_part(sessions: sessionmaker[Session], run_id: int, part: int,
-                rows: list[dict[str, Any]], document: dict[str, Any]) -> str:
+                rows: list[dict[str, Any]], document: dict[str, Any], partitions: int,
+                risk_free: float) -> str:
     """Store chunk ``part`` and count it, in one transaction; the chunk that completes the
     count merges every chunk into the run's result in that same transaction."""
     try:
@@ -211,9 +254,10 @@ def _store_part(sessions: sessionmaker[Session], run_id: int, part: int,
             stored = session.scalars(select(RunPart).where(RunPart.run_id == run_id)
                                      .order_by(RunPart.part))
             results = [row for chunk in stored for row in chunk.unpack()]
-            document = {**document, "results": results}
+            overfitting = merged_overfitting(results, partitions, risk_free)
+            document = {**document, "results": results, "overfitting": overfitting}
             finish_run(session, run_id, "succeeded", progress=100, stage="done",
-                       metrics=sweep_summary(results))
+                       metrics=sweep_summary(results, overfitting))
             session.add(RunResult(run_id=run_id, **packed_result(document)))
             session.execute(delete(RunPart).where(RunPart.run_id == run_id))
             return "succeeded"
