@@ -1,4 +1,4 @@
-"""The ``arena`` command line (contract §4)."""
+"""The ``arena`` command line (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -226,9 +226,9 @@ def ingest(symbols: tuple[str, ...], start: str | None, end: str | None,
 
 @main.command()
 @click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
-              help="Strategy spec JSON (contract §1).")
+              help="Strategy spec JSON (docs/spec.md).")
 @click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
-              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+              help="OHLCV CSV (docs/prices.md); default: load spec.symbol from the data layer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
     """Run one backtest and print the result (exit 2 on invalid input)."""
@@ -244,9 +244,9 @@ def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
 
 @main.command()
 @click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
-              help="Strategy spec JSON (contract §1).")
+              help="Strategy spec JSON (docs/spec.md).")
 @click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
-              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+              help="OHLCV CSV (docs/prices.md); default: load spec.symbol from the data layer.")
 @click.option("--scenarios", default=None,
               help="Comma-separated scenario ids to replay (default all; 'none' for none).")
 @click.option("--window", "windows", multiple=True, metavar="ID:START:END",
@@ -273,7 +273,7 @@ def backtest(spec_path: str, prices_path: str | None, as_json: bool) -> None:
 @click.option("--entry", type=click.Choice(["flat", "carry"]),
               default=_stress_default("entry"), show_default=True,
               help="Enter each window flat, or with the position of a continuous run.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3b).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (docs/results.md).")
 def stress(spec_path: str, prices_path: str | None, scenarios: str | None,
            windows: tuple[str, ...], transplants: str | None, paths: int, horizon_days: int,
            block_length: float, seed: int, gap_pct: float | None, gap_day: int,
@@ -314,9 +314,9 @@ def _robustness_default(name: str) -> Any:
 
 @main.command()
 @click.option("--spec", "spec_path", required=True, type=click.Path(dir_okay=False),
-              help="Strategy spec JSON (contract §1).")
+              help="Strategy spec JSON (docs/spec.md).")
 @click.option("--prices", "prices_path", default=None, type=click.Path(dir_okay=False),
-              help="OHLCV CSV (contract §2); default: load spec.symbol from the data layer.")
+              help="OHLCV CSV (docs/prices.md); default: load spec.symbol from the data layer.")
 @click.option("--paths", default=_robustness_default("paths"), show_default=True, type=int,
               help="Trade-order Monte Carlo paths (0 skips it).")
 @click.option("--seed", default=_robustness_default("seed"), show_default=True, type=int,
@@ -325,7 +325,7 @@ def _robustness_default(name: str) -> Any:
               type=float, help="Highest cost per side on the cost grid, in bps.")
 @click.option("--cost-points", default=_robustness_default("cost_points"), show_default=True,
               type=int, help="Costs on the grid, from 0 to --max-cost-bps.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3d).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (docs/results.md).")
 def robustness(spec_path: str, prices_path: str | None, paths: int, seed: int,
                max_cost_bps: float, cost_points: int, as_json: bool) -> None:
     """How robust is a strategy: fills, costs and break-even, trade-order Monte Carlo, metric
@@ -349,14 +349,15 @@ def robustness(spec_path: str, prices_path: str | None, paths: int, seed: int,
 
 
 _SPEC_OPTION = click.option("--spec", "spec_path", required=True,
-                            type=click.Path(dir_okay=False), help="Strategy spec JSON (§1).")
+                            type=click.Path(dir_okay=False),
+                            help="Strategy spec JSON (docs/spec.md).")
 _GRID_OPTION = click.option("--grid", "grid_path", required=True,
                             type=click.Path(dir_okay=False),
                             help='Grid JSON: {"spec.path": [values...]} (comma-linked paths '
                                  "move together).")
 _PRICES_OPTION = click.option("--prices", "prices_path", default=None,
                               type=click.Path(dir_okay=False),
-                              help="OHLCV CSV (contract §2); default: load spec.symbol.")
+                              help="OHLCV CSV (docs/prices.md); default: load spec.symbol.")
 _WHERE_OPTION = click.option("--where", "constraints", multiple=True, metavar="'KEY OP KEY'",
                              help="Keep only combinations meeting this, e.g. "
                                   "'FAST_KEY < SLOW_KEY' (repeatable).")
@@ -369,7 +370,7 @@ _WHERE_OPTION = click.option("--where", "constraints", multiple=True, metavar="'
 @_WHERE_OPTION
 @click.option("--partitions", default=_lab_default("partitions"), show_default=True, type=int,
               help="Blocks for the Probability of Backtest Overfitting (even).")
-@click.option("--json", "as_json", is_flag=True, help="Print the full result (contract §3c).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (docs/results.md).")
 def sweep(spec_path: str, grid_path: str, prices_path: str | None,
           constraints: tuple[str, ...], partitions: int, as_json: bool) -> None:
     """Backtest every combination of a parameter grid, with the overfitting odds (DSR, PBO)

@@ -1,5 +1,6 @@
 """``arena sweep`` and ``arena walkforward``: option parsing, a progress bar on a terminal and
-the readable reports (contract §4; ``--json`` prints §3c and the walk-forward result)."""
+the readable reports (docs/cli.md; ``--json`` prints docs/results.md#sweep-result and the
+walk-forward result)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def _num(value: Any, percent: bool = False) -> str:
 
 
 def print_sweep(document: dict[str, Any], as_json: bool, top: int = 10) -> None:
-    """Contract §3c as JSON, or the best combinations by Sharpe and the verdict."""
+    """docs/results.md#sweep-result as JSON, or the best combinations by Sharpe and the verdict."""
     if as_json:
         click.echo(json.dumps(document, allow_nan=False))
         return

@@ -1,7 +1,8 @@
 """Building blocks of the strategy lab: a sweep's heatmap over two grid keys and its stability
 around the best cell, the walk-forward chart and folds table, and the overfitting verdict.
 
-Every function takes stored result documents (plain JSON data: a sweep's contract §3c with its
+Every function takes stored result documents (plain JSON data: a sweep's
+docs/results.md#sweep-result with its
 ``overfitting``, a walk-forward result, docs/results.md), so the Lab page and tests use them
 alike. Grid keys are spec paths; a key's values are read from the document's ``grid``.
 """
@@ -19,7 +20,8 @@ from dash import html
 from components.theme import ACCENT, DOWN, MUTED, UP
 from engine.overfitting import describe
 
-#: Metrics a heatmap can colour by (contract §3 keys), with their labels; percentages flagged.
+#: Metrics a heatmap can colour by (docs/results.md#backtest-result keys), with their labels;
+#: percentages flagged.
 HEATMAP_METRICS: dict[str, tuple[str, bool]] = {
     "sharpe": ("Sharpe", False), "sortino": ("Sortino", False), "cagr": ("CAGR", True),
     "total_return": ("Total return", True), "max_drawdown": ("Max drawdown", True),

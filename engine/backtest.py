@@ -1,4 +1,5 @@
-"""One backtest: strategy spec + prices -> trades, equity curve and metrics (contract §3).
+"""One backtest: strategy spec + prices -> trades, equity curve and metrics
+(docs/results.md#backtest-result).
 
 Pipeline: validate the spec (``engine.spec``), check and (by default) adjust the prices
 (``engine.prices``), evaluate the entry/exit rule trees on the whole history up to ``spec.end``
@@ -52,7 +53,7 @@ SIDES = {1: "long", -1: "short"}
 
 @dataclass(frozen=True)
 class BacktestResult:
-    """Everything one backtest produced. :meth:`to_dict` is contract §3.
+    """Everything one backtest produced. :meth:`to_dict` is docs/results.md#backtest-result.
 
     The per-bar series are NumPy arrays (``dates`` are datetime64); :attr:`equity` gives them as
     a DataFrame indexed by date.
@@ -121,7 +122,7 @@ def sim_config(spec: dict[str, Any]) -> SimConfig:
 
 def prepare_prices(prices: pd.DataFrame, adjust: bool = True, what: str = "prices"
                    ) -> pd.DataFrame:
-    """Checked contract §2 bars as a DataFrame, adjusted by ``adj_close`` when present and
+    """Checked docs/prices.md bars as a DataFrame, adjusted by ``adj_close`` when present and
     ``adjust`` (see :func:`engine.prices.price_arrays`)."""
     return price_arrays(prices, adjust, what).frame()
 
@@ -141,7 +142,7 @@ def run_backtest(
     risk_free: float = 0.0,
     adjust: bool = True,
 ) -> BacktestResult:
-    """Backtest ``spec`` on ``prices`` (contract §2 frame of ``spec.symbol``).
+    """Backtest ``spec`` on ``prices`` (docs/prices.md frame of ``spec.symbol``).
 
     Parameters
     ----------
@@ -265,7 +266,7 @@ def ruin_fields(ruin_index: int | None, deficit: float, dates: np.ndarray
 
 def extra_metrics(total_fees: float, position: np.ndarray, ruin_index: int | None,
                   deficit: float, dates: np.ndarray) -> dict[str, Any]:
-    """The keys a backtest adds to the contract §3 metrics: ``total_fees``,
+    """The keys a backtest adds to the docs/results.md#backtest-result metrics: ``total_fees``,
     ``exposure_at_close`` (share of bars ending with a non-zero position) and
     :func:`ruin_fields`."""
     return {
@@ -297,7 +298,8 @@ def ruin_warning(metrics: dict[str, Any], result: SimResult, dates: np.ndarray
 
 def trade_records(result: SimResult, dates: np.ndarray | pd.DatetimeIndex
                   ) -> list[dict[str, Any]]:
-    """The simulator's trade columns as contract §3 trade dicts (dates as ISO strings)."""
+    """The simulator's trade columns as docs/results.md#backtest-result trade dicts (dates as ISO
+    strings)."""
     trades = result.trades
     dates = np.asarray(dates, dtype="datetime64[ns]") if isinstance(dates, pd.DatetimeIndex) \
         else dates
@@ -435,7 +437,8 @@ def buy_and_hold_equity(first_open: float, closes: np.ndarray, config: SimConfig
 def buy_and_hold_metrics(holding: tuple[np.ndarray, float, float, float],
                          dates: pd.DatetimeIndex, config: SimConfig, risk_free: float,
                          periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, Any]:
-    """Contract §3 metrics of a buy-and-hold curve (``holding`` as :func:`buy_and_hold_equity`
+    """docs/results.md#backtest-result metrics of a buy-and-hold curve (``holding`` as
+    :func:`buy_and_hold_equity`
     returns it): one trade, always in the market, benchmarked against itself, with the
     backtest's extra keys (a long that never borrows is never ruined)."""
     equity, units, entry_price, entry_fee = holding

@@ -1,5 +1,5 @@
 """Parameter sweeps: one strategy spec, a grid of values for some of its fields, and every
-combination backtested on the same bars (contract §3c).
+combination backtested on the same bars (docs/results.md#sweep-result).
 
 Grid keys are spec paths in the notation of validation errors (``entry.all[0].left.params.period``,
 ``stop_loss_pct``). A key may link several paths with commas
@@ -83,9 +83,10 @@ class GridError(EngineError, ValueError):
 
 @dataclass(frozen=True)
 class SweepResult:
-    """Outcome of :func:`run_sweep`; :meth:`to_dict` is contract §3c.
+    """Outcome of :func:`run_sweep`; :meth:`to_dict` is docs/results.md#sweep-result.
 
-    ``results[i]`` is ``{"params": {key: value}, "metrics": {...}}`` (contract §3 metrics plus
+    ``results[i]`` is ``{"params": {key: value}, "metrics": {...}}``
+    (docs/results.md#backtest-result metrics plus
     ``total_fees``, as ``run_backtest`` gives them) or ``{"params", "metrics": None, "error"}``.
     ``skipped`` counts the combinations ``where`` left out; ``indicators_computed`` the distinct
     indicator computations (the size of the shared indicator caches). ``moments[i]`` are the

@@ -20,7 +20,8 @@ Per fold:
    with every earlier bar as warm-up history and no later bar).
 
 Positions are **flattened at fold boundaries**: each OOS backtest starts flat with the spec's
-``initial_cash`` and an open position is valued at the window's last close (contract §8,
+``initial_cash`` and an open position is valued at the window's last close
+(docs/spec.md#execution-model,
 ``exit_reason: "end_of_data"``). The stitched OOS equity chains the folds' returns:
 ``E_t = initial_cash × Π_{earlier folds} (final_j / initial_cash) × equity_t / initial_cash``.
 

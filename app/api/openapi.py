@@ -88,7 +88,7 @@ def _schemas() -> dict[str, Any]:
     timestamp = {"type": "string", "format": "date-time"}
     nullable_timestamp = {"type": ["string", "null"], "format": "date-time"}
     metrics = {"type": ["object", "null"], "additionalProperties": True,
-               "description": "contract §3 metrics (total_return, cagr, sharpe, ...)"}
+               "description": "docs/results.md metrics (total_return, cagr, sharpe, ...)"}
     schemas: dict[str, Any] = {
         "Error": {
             "type": "object", "required": ["error"],
@@ -199,7 +199,7 @@ def _schemas() -> dict[str, Any]:
                     "properties": {"runs": {"type": "array", "items": _ref("Run")},
                                    "total": {"type": "integer"}}},
         "BacktestResult": {
-            "type": "object", "description": "contract §3",
+            "type": "object", "description": "docs/results.md#backtest-result",
             "required": ["spec", "metrics", "benchmark_metrics", "trades", "equity"],
             "properties": {"spec": _ref("StrategySpec"), "metrics": metrics,
                            "benchmark_metrics": metrics,
@@ -207,7 +207,7 @@ def _schemas() -> dict[str, Any]:
                            "equity": {"type": "array", "items": {"type": "object"}}},
         },
         "SweepResult": {
-            "type": "object", "description": "contract §3c: one row per grid combination",
+            "type": "object", "description": "docs/results.md: one row per grid combination",
             "required": ["spec", "grid", "results"],
             "properties": {"spec": _ref("StrategySpec"),
                            "grid": {"type": "object",
@@ -254,7 +254,7 @@ def _schemas() -> dict[str, Any]:
                            "stability": {"type": "object"}},
         },
         "StressResult": {
-            "type": "object", "description": "contract §3b: scenarios and a Monte Carlo",
+            "type": "object", "description": "docs/results.md: scenarios and a Monte Carlo",
             "required": ["spec", "scenarios", "monte_carlo"],
             "properties": {"spec": _ref("StrategySpec"),
                            "scenarios": {"type": "array", "items": {
@@ -266,7 +266,7 @@ def _schemas() -> dict[str, Any]:
         },
         "RobustnessResult": {
             "type": "object",
-            "description": "contract §3d: fill and cost sensitivity, break-even costs, "
+            "description": "docs/results.md: fill and cost sensitivity, break-even costs, "
                            "trade-order Monte Carlo, conventions, data warnings",
             "required": ["spec", "fills", "costs", "breakeven_bps", "trade_monte_carlo",
                          "conventions", "warnings"],
@@ -431,8 +431,8 @@ def openapi_document() -> dict[str, Any]:
              "503": _error("the job queue is not reachable")} | not_found,
             parameters=[rid], tag="runs")},
         "/runs/{run_id}/result": {"get": _op(
-            "The result of a succeeded run (contract §3; a sweep's is §3c, a stress "
-            "run's §3b, a robustness run's §3d, a walk-forward's WalkForwardResult)",
+            "The result of a succeeded run, by its kind: a backtest, sweep, stress, robustness or "
+            "walk-forward result (docs/results.md)",
             {"200": _json({"anyOf": [_ref("BacktestResult"), _ref("SweepResult"),
                                      _ref("StressResult"), _ref("RobustnessResult"),
                                      _ref("WalkForwardResult")]},
@@ -442,7 +442,7 @@ def openapi_document() -> dict[str, Any]:
         "/symbols": {"get": _op("Symbols with price data",
                                 {"200": _json(_ref("Symbols"), "symbols")}, tag="prices")},
         "/prices/{symbol}": {"get": _op(
-            "Daily bars of a symbol (contract §2 rows)",
+            "Daily bars of a symbol (docs/prices.md rows)",
             {"200": _json(_ref("Prices"), "bars"), "404": _error("unknown symbol"),
              "422": _error("invalid symbol or dates")},
             parameters=[{"name": "symbol", "in": "path", "required": True,

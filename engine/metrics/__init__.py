@@ -1,7 +1,8 @@
 """Performance and risk metrics of a backtest.
 
 Every function here is pure: arrays in, Python floats/ints (or ``None``) out. The conventions
-below are the product's; ``compute_metrics`` applies all of them and returns the contract §3
+below are the product's; ``compute_metrics`` applies all of them and returns the
+docs/results.md#backtest-result
 metrics dictionary.
 
 One implementation per metric: each module holds one concept, its compiled (numba) pieces and

@@ -1,4 +1,5 @@
-"""``compute_metrics``: every contract §3 metric of one equity curve in one compiled pass
+"""``compute_metrics``: every docs/results.md#backtest-result metric of one equity curve in one
+compiled pass
 (:func:`engine.metrics.kernel.metrics_kernel`), reported with the rules of the metric modules."""
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def compute_metrics(
     periods_per_year: float = PERIODS_PER_YEAR,
     exposed: Values | None = None,
 ) -> dict[str, int | float | None]:
-    """All contract §3 metrics of one equity curve, with the conventions of ``engine.metrics``.
+    """All docs/results.md#backtest-result metrics of one equity curve, with the conventions of
+    ``engine.metrics``.
 
     Parameters
     ----------

@@ -3,7 +3,8 @@ equity and trades.
 
 One compiled (numba) loop walks the bars in time order. It is path-dependent (a stop depends on
 the entry price, sizing depends on the equity left by earlier trades), so it cannot be vectorised;
-it is compiled instead. The rules below are the product's execution model (contract §8); every
+it is compiled instead. The rules below are the product's execution model
+(docs/spec.md#execution-model); every
 number a user sees comes from them.
 
 Inputs
@@ -56,7 +57,8 @@ equity ``E`` at that moment is the cash)
 -------------------------------------------------------------------------------------------------
 - ``percent_equity`` ``v`` (0 < v <= 100): ``units = E * v/100 / (p * (1 + f))``. With
   ``v = 100`` the units and the fee together use all the cash and never make it negative
-  (contract §8). Leverage (v > 100) is not modelled (no financing cost, no margin call) and is
+  (docs/spec.md#execution-model). Leverage (v > 100) is not modelled (no financing cost, no margin
+  call) and is
   rejected.
 - ``fixed_cash`` ``v``: ``units = v / (p * (1 + f))``.
 - ``fixed_units`` ``v``: ``units = v``.

@@ -1,4 +1,4 @@
-"""Strategy spec v1: the JSON document that describes one strategy (contract §1).
+"""Strategy spec v1: the JSON document that describes one strategy (docs/spec.md).
 
 ``parse_spec`` turns JSON text or a dict into a validated, normalised ``StrategySpec`` or raises
 ``SpecError``, whose ``errors`` map a field path to a message that says what is allowed::
@@ -7,7 +7,7 @@
 
 Paths use dots for object keys and ``[i]`` for list items (``entry.any[1].left.params.period``);
 ``$`` is the whole document. ``get_by_path`` / ``set_by_path`` read and write that notation, which
-is also the key format of sweep grids (contract §3c).
+is also the key format of sweep grids (docs/results.md#sweep-result).
 
 Units: ``initial_cash`` is in account currency; ``stop_loss_pct``, ``take_profit_pct`` and
 ``trailing_stop_pct`` are PERCENT numbers (5 means 5 %) of the entry price; ``fees_bps`` and

@@ -367,7 +367,7 @@ class Sizing(_SpecModel):
 
 
 class StrategySpec(_SpecModel):
-    """A validated, normalised strategy spec v1 (contract §1). Build one with ``parse_spec``."""
+    """A validated, normalised strategy spec v1 (docs/spec.md). Build one with ``parse_spec``."""
 
     version: Literal[1] = Field(description="Spec format version; always 1.")
     name: Name

@@ -1,4 +1,4 @@
-"""Spec paths: the notation of validation errors and sweep grid keys (contract §3c).
+"""Spec paths: the notation of validation errors and sweep grid keys (docs/results.md#sweep-result).
 
 Dots for object keys and ``[i]`` for list items: ``entry.any[1].left.params.period``; ``$`` is the
 whole document.

@@ -1,4 +1,5 @@
-"""``arena sweep`` and ``arena walkforward``: contract §3c from the command line, constraints,
+"""``arena sweep`` and ``arena walkforward``: docs/results.md#sweep-result from the command line,
+constraints,
 the size cap and clear exit-2 errors."""
 
 from __future__ import annotations

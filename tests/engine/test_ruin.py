@@ -106,7 +106,7 @@ def test_a_stop_below_the_ruin_price_fills_first_and_the_account_survives():
 def test_the_ruin_price_comes_before_a_stop_beyond_it_and_before_a_target_in_the_same_bar():
     # Stop 120 % above the entry, at 220 (beyond 200): the ruin comes first. Target 50 % below
     # (50) inside the same bar's range: the adverse move is assumed first, as for a stop
-    # (contract §8).
+    # (docs/spec.md#execution-model).
     for settings in ({"stop_loss_pct": 120.0}, {"take_profit_pct": 50.0}):
         result = short_run([(100.0, 150.0, 100.0, 150.0), (150.0, 225.0, 40.0, 100.0)],
                            **settings)

@@ -55,7 +55,7 @@ CONTRACT_EXAMPLE: dict[str, Any] = {
     "fill": "next_open",
 }
 
-# Optional top-level fields added after contract §1 (extensions, in dump order after it).
+# Optional top-level fields added after docs/spec.md (extensions, in dump order after it).
 EXTENSIONS = ["periods_per_year"]
 
 MINIMAL: dict[str, Any] = {
