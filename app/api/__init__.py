@@ -7,6 +7,8 @@ from flask import Blueprint, Flask
 API_PREFIX = "/api/v1"
 #: Largest id a path or body may name (ids are 32-bit integers in the database).
 MAX_ID = 2**31 - 1
+#: Largest page a list route returns (``limit``); ``offset`` goes up to MAX_ID.
+MAX_PAGE_SIZE = 500
 
 
 def register_api(server: Flask) -> None:

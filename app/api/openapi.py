@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
-from app.api import MAX_ID
+from app.api import MAX_ID, MAX_PAGE_SIZE
 from app.models import NAME_MAX_LENGTH, RUN_KINDS, RUN_STATUSES
 from app.runs.service import AVAILABLE_KINDS
 from app.services.prices import SYMBOL_PATTERN
@@ -352,8 +352,10 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The whole document (built once per process)."""
     sid, rid = _id_param("strategy_id"), _id_param("run_id")
-    page = [_query("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "page size"),
-            _query("offset", {"type": "integer", "minimum": 0}, "items to skip")]
+    page = [_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                   "page size"),
+            _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                   "items to skip")]
     not_found = {"404": _error("no such object of yours")}
     strategy = _json(_ref("StrategyEnvelope"), "the strategy")
     run = _json(_ref("RunEnvelope"), "the run")
@@ -402,7 +404,8 @@ def openapi_document() -> dict[str, Any]:
         "/runs": {
             "get": _op("The caller's runs, newest first",
                        {"200": _json(_ref("RunList"), "runs")},
-                       parameters=[_query("strategy_id", {"type": "integer", "minimum": 1},
+                       parameters=[_query("strategy_id", {"type": "integer", "minimum": 1,
+                                                           "maximum": MAX_ID},
                                           "only this strategy's runs"),
                                    _query("status", {"enum": list(RUN_STATUSES)}, "filter"),
                                    _query("kind", {"enum": list(RUN_KINDS)}, "filter"), *page],

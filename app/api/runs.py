@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from flask_jwt_extended import jwt_required
 
-from app.api import MAX_ID
+from app.api import MAX_ID, MAX_PAGE_SIZE
 from app.api.schemas import RunIn, run_json
 from app.api.validation import parse_body, query_choice, query_int
 from app.auth import current_user_id
@@ -43,7 +43,7 @@ def list_runs() -> Response:
         "status": query_choice("status", RUN_STATUSES),
         "kind": query_choice("kind", RUN_KINDS),
     }
-    limit = query_int("limit", 50, minimum=1, maximum=500)
+    limit = query_int("limit", 50, minimum=1, maximum=MAX_PAGE_SIZE)
     offset = query_int("offset", 0, minimum=0, maximum=MAX_ID)
     user_id = current_user_id()
     with arena().sessions() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 from flask_jwt_extended import jwt_required
 
-from app.api import MAX_ID
+from app.api import MAX_ID, MAX_PAGE_SIZE
 from app.api.schemas import DuplicateIn, StrategyIn, StrategyUpdateIn, strategy_json
 from app.api.validation import parse_body, query_int
 from app.auth import current_user_id
@@ -21,7 +21,7 @@ ID = f"<int(min=1, max={MAX_ID}):strategy_id>"
 @bp.get("")
 @jwt_required()
 def list_strategies() -> Response:
-    limit = query_int("limit", 100, minimum=1, maximum=500)
+    limit = query_int("limit", 100, minimum=1, maximum=MAX_PAGE_SIZE)
     offset = query_int("offset", 0, minimum=0, maximum=MAX_ID)
     user_id = current_user_id()
     with arena().sessions() as session:
