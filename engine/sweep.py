@@ -52,13 +52,17 @@ import pandas as pd
 from engine.backtest import (
     benchmark_equity,
     extra_metrics,
-    periods_per_year,
     prepare_prices,
     sim_config,
     window_slice,
 )
 from engine.errors import EngineError
-from engine.metrics import compute_metrics, per_period_risk_free, period_returns
+from engine.metrics import (
+    compute_metrics,
+    infer_periods_per_year,
+    per_period_risk_free,
+    period_returns,
+)
 from engine.overfitting import DEFAULT_PARTITIONS, MOMENTS, assess, block_moments
 from engine.signals import IndicatorCache, operand_values
 from engine.simulate import SimConfig, simulate_final_equity_many, simulate_many
@@ -182,6 +186,7 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
         holding = benchmark_equity(plan.specs[group.members[0]], group.traded, group.bars,
                                    benchmark_prices, adjust)
         benchmark = None if holding is None else period_returns(holding[0], config.initial_cash)
+        inferred = infer_periods_per_year(group.history_dates)  # the group shares its bars
         chunk = max(1, _CELLS_PER_CHUNK // len(dates))
         for first in range(0, len(group.members), chunk):
             rows = slice(first, first + chunk)
@@ -194,7 +199,8 @@ def run_sweep(spec: Any, prices: pd.DataFrame, grid: Mapping[str, list[Any]], *,
                 if j % 100 == 0:
                     report(0.2 + 0.8 * (done + j) / total, "metrics")
                 count = run.num_trades[j]
-                periods, _ = periods_per_year(plan.specs[i], group.history_dates)
+                override = plan.specs[i].get("periods_per_year")
+                periods = inferred if override is None else float(override)
                 metrics[i] = compute_metrics(
                     run.equity[:, j], dates, config.initial_cash, positions=run.position[:, j],
                     trade_pnl=run.trade_pnl[:count, j], trade_returns=run.trade_returns[:count, j],
