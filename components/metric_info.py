@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from engine.metrics import METRIC_KEYS
 
-Unit = Literal["percent", "ratio", "days", "count", "money"]
+Unit = Literal["percent", "ratio", "days", "count", "money", "flag", "text"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,16 @@ METRICS: dict[str, MetricInfo] = {
     "final_equity": MetricInfo("Final equity", "money", "higher", "equity at the last close"),
     "total_fees": MetricInfo("Fees paid", "money", "lower",
                              "sum of fees_bps × traded notional over every fill"),
+    "exposure_at_close": MetricInfo("In market at close", "percent", None,
+                                    "share of bars that end with a position"),
+    "ruined": MetricInfo("Ruined", "flag", None,
+                         "equity reached 0: the position was liquidated and trading stopped"),
+    "ruined_date": MetricInfo("Ruined on", "text", None, "the bar on which equity reached 0"),
+    "ruin_deficit": MetricInfo("Loss beyond the account", "money", "lower",
+                               "what a gap through the ruin price lost beyond the equity"),
 }
+#: Keys of a result's metrics that are not metrics: the reason each null metric is null.
+NOT_METRICS = frozenset({"null_reasons"})
 
 #: Metrics a results page shows, in this order: docs/results.md#backtest-result first, then any
 #: extras.
@@ -82,7 +91,8 @@ def info(key: str) -> MetricInfo:
 
 def ordered_keys(metrics: dict[str, Any]) -> list[str]:
     """``METRIC_ORDER`` first, then any other key of ``metrics`` (nothing is left out)."""
-    return [k for k in METRIC_ORDER if k in metrics] + sorted(set(metrics) - set(METRIC_ORDER))
+    return [k for k in METRIC_ORDER if k in metrics] + sorted(
+        set(metrics) - set(METRIC_ORDER) - NOT_METRICS)
 
 
 def format_metric(key: str, value: Any) -> str:
@@ -91,6 +101,10 @@ def format_metric(key: str, value: Any) -> str:
     if value is None:
         return "–"
     unit = info(key).unit
+    if unit == "flag" or isinstance(value, bool):
+        return "yes" if value else "no"
+    if unit == "text" or isinstance(value, str):
+        return str(value)
     if unit == "percent":
         return f"{value * 100:.2f} %"
     if unit == "days":

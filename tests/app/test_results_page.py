@@ -277,3 +277,18 @@ def test_a_ruined_account_and_data_warnings_are_said_before_the_numbers(pages_):
     assert "Ruined on 2019-12-12" in text_of(notices[0]) and "12.50" in text_of(notices[0])
     assert "2020-08-31 TSLA a 5:1 jump" in text_of(notices[1])
     assert results.result_notices({"metrics": {"ruined": False}, "warnings": []}) == []
+
+
+def test_cards_show_ruin_fields_and_the_reason_a_metric_is_undefined():
+    from components.metric_cards import metric_cards
+
+    metrics = {"sharpe": None, "ruined": True, "ruined_date": "2019-12-12", "ruin_deficit": 0.0,
+               "exposure_at_close": 0.25, "null_reasons": {"sharpe": "the account was ruined"}}
+    row = metric_cards(metrics, None, "SPY")
+    keys = [c.id["key"] for c in find_all(row, lambda c: isinstance(getattr(c, "id", None), dict)
+                                          and c.id.get("type") == "metric-value")]
+    assert "null_reasons" not in keys and {"ruined", "ruined_date", "sharpe"} <= set(keys)
+    text = text_of(row)
+    assert "yes" in text and "2019-12-12" in text and "25.00 %" in text
+    titles = [c.title for c in find_all(row, lambda c: getattr(c, "title", None))]
+    assert any("n/a: the account was ruined" in t for t in titles)
