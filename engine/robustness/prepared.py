@@ -16,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.backtest import benchmark_closes, buy_and_hold_equity, prepare_prices, sim_config
+from engine.backtest import (
+    benchmark_closes,
+    buy_and_hold_equity,
+    extra_metrics,
+    periods_per_year,
+    prepare_prices,
+    sim_config,
+)
 from engine.metrics import compute_metrics, period_returns
 from engine.prices import PriceDataError, frame_warnings, price_arrays
 from engine.signals import IndicatorCache, evaluate_rules
@@ -94,12 +101,15 @@ class Prepared:
         them (``benchmark_returns`` defaults to :meth:`benchmark_returns` of ``config``)."""
         if benchmark_returns is None:
             benchmark_returns = self.benchmark_returns(config)
+        periods, _ = periods_per_year(self.spec, self.history_dates)
         metrics = compute_metrics(
             result.equity, self.dates, config.initial_cash, positions=result.position,
             trade_pnl=result.trades["pnl"], trade_returns=result.trades["return"],
             benchmark_returns=benchmark_returns, risk_free=self.risk_free,
+            periods_per_year=periods, exposed=result.exposed,
         )
-        metrics["total_fees"] = float(result.total_fees)
+        metrics.update(extra_metrics(result.total_fees, result.position, result.ruin_index,
+                                     result.ruin_deficit, self.dates))
         return metrics
 
 

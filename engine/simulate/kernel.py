@@ -303,6 +303,35 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
                     extreme = price
 
         equity = cash + side * units * close[t]
+        if equity < 0.0 and ruin_bar == NOT_RUINED:
+            # Borrowed money (fixed_units / fixed_cash sizing beyond the equity) or a round
+            # trip's costs took the account below zero where no ruin price was watched (a
+            # levered long): liquidate at this close and close the account, as a ruin.
+            if side != 0:
+                price = close[t] * (1.0 - side * slip)
+                notional = units * price
+                exit_fee = notional * fee_rate
+                if side > 0:
+                    cash += notional - exit_fee
+                else:
+                    cash -= notional + exit_fee
+                total_fees += exit_fee
+                total_slippage += units * abs(price - close[t])
+                turnover += notional
+                if record:
+                    _write_trade(trade_log, n_trades, side, entry_index, entry_price, t, price,
+                                 units, entry_fee, exit_fee, RUIN)
+                n_trades += 1
+                side = 0
+                units = 0.0
+            elif record and n_trades > 0 and trade_log[n_trades - 1, 3] == t:
+                trade_log[n_trades - 1, 9] = RUIN  # the exit that emptied the account
+            deficit = -cash if cash < 0.0 else 0.0
+            cash = 0.0
+            equity = 0.0
+            ruin_bar = t
+            pending_entry = False
+            pending_exit = False
         if record:
             equity_out[t] = equity
             position_out[t] = side * units

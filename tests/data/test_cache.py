@@ -177,7 +177,8 @@ def test_a_redis_outage_degrades_to_the_provider_with_a_warning(caplog):
         again, _ = cache.get_or_load("k", load, 60)  # Redis is skipped for a while
     assert value.source == "bundled" and not hit and load.calls == 2
     assert cache.stats.errors == 1
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "data.cache"]
     assert len(warnings) == 1 and "Redis unavailable" in warnings[0].getMessage()
 
 

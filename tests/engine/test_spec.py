@@ -28,6 +28,7 @@ from engine.spec import (
     set_by_path,
     spec_json_schema,
 )
+from engine.spec.limits import EARLIEST_DATE, LATEST_DATE
 
 # The example of docs/spec.md, verbatim.
 CONTRACT_EXAMPLE: dict[str, Any] = {
@@ -318,7 +319,8 @@ def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
     fractional = draw(st.booleans())
     if method == "fixed_units" and not fractional:
         value = float(max(1, round(value)))
-    first, last = sorted(draw(st.lists(st.dates(), min_size=2, max_size=2, unique=True)))
+    days = st.dates(min_value=EARLIEST_DATE, max_value=LATEST_DATE)  # the spec's limits
+    first, last = sorted(draw(st.lists(days, min_size=2, max_size=2, unique=True)))
     percent = st.none() | st.floats(0.01, 99.99)
     target = percent if direction != "long" else st.none() | st.floats(0.01, 1000)
     optional = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,9 @@ def test_a_sweep_split_across_two_workers_gives_the_table_and_odds_of_one_proces
 
 
 def test_a_sigkilled_worker_leaves_no_scheduler_process_behind(make_app, start_worker):
-    _dash_app, env = make_app()
+    # queues of their own: an earlier test's killed worker may still hold the scheduler lock
+    # of the session's queues, and then no scheduler child would start here
+    _dash_app, env = make_app(ARENA_QUEUE_PREFIX=f"sched{uuid.uuid4().hex[:6]}-")
     worker = start_worker(env)
     deadline = time.monotonic() + 20
     while not worker.descendants():  # RQ starts its scheduler in a child process
