@@ -35,11 +35,13 @@ if sys.argv[1] == "stress":
     options = parse_options(StressOptions, {"paths": MAX_CELLS // horizon, "horizon_days": horizon,
                                             "custom_scenarios": windows})
     run_stress(spec, prices, **options.engine_kwargs())
-    what = f"stress: 10 scenarios + 3 transplants + 20 windows + {options.paths} paths x {horizon} days"
+    what = ("stress: 10 scenarios + 3 transplants + 20 windows + "
+            f"{options.paths} paths x {horizon} days")
 else:
     from engine.backtest import run_backtest
     run_backtest(spec, prices)
-    what = f"backtest: {len(prices)} bars, look-back {spec['exit']['any'][0]['left']['params']['period']}"
+    look_back = spec["exit"]["any"][0]["left"]["params"]["period"]
+    what = f"backtest: {len(prices)} bars, look-back {look_back}"
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"what": what, "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024),

@@ -61,7 +61,7 @@ def test_a_client_that_stops_reading_does_not_delay_another(tmp_path: Path):
                 while overflowed_at is None or time.monotonic() - overflowed_at < 2:
                     if overflowed_at is None and hub.dropped:
                         overflowed_at = time.monotonic()
-                    # the kernel's socket buffers (autotuned up to a few MB) fill first: allow for that
+                    # the kernel's socket buffers (autotuned to a few MB) fill first
                     assert time.monotonic() - started < 90, "the stuck client never overflowed"
                     message = json.loads(await asyncio.wait_for(fast.recv(), 5))
                     if message["type"] == "tick":
