@@ -149,6 +149,18 @@ def _orders_for_signal(direction, side, entry, exit_):
 
 
 @numba.njit(cache=True)
+def _exit_fill(side, units, market_price, slip, fee_rate):
+    """Closing ``units`` of ``side`` at ``market_price``: the fill price (slippage against the
+    trader: selling a long lower, buying a short back higher), the notional, the exit fee and
+    the change in cash (proceeds of a long, minus the cost of covering a short)."""
+    price = market_price * (1.0 - side * slip)
+    notional = units * price
+    exit_fee = notional * fee_rate
+    proceeds = notional - exit_fee if side > 0 else -(notional + exit_fee)
+    return price, notional, exit_fee, proceeds
+
+
+@numba.njit(cache=True)
 def simulate_kernel(open_, high, low, close, entries, exits, column,
                      direction, fill_at_close, sizing, sizing_value, fractional,
                      fee_rate, slip, stop_frac, target_frac, trail_frac, initial_cash,
@@ -254,13 +266,9 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
                 reason = RUIN
 
             if close_position:
-                price = market_price * (1.0 - side * slip)  # selling a long, buying a short
-                notional = units * price
-                exit_fee = notional * fee_rate
-                if side > 0:
-                    cash += notional - exit_fee
-                else:
-                    cash -= notional + exit_fee
+                price, notional, exit_fee, proceeds = _exit_fill(side, units, market_price,
+                                                                 slip, fee_rate)
+                cash += proceeds
                 total_fees += exit_fee
                 total_slippage += units * abs(price - market_price)
                 turnover += notional
@@ -308,13 +316,9 @@ def simulate_kernel(open_, high, low, close, entries, exits, column,
             # trip's costs took the account below zero where no ruin price was watched (a
             # levered long): liquidate at this close and close the account, as a ruin.
             if side != 0:
-                price = close[t] * (1.0 - side * slip)
-                notional = units * price
-                exit_fee = notional * fee_rate
-                if side > 0:
-                    cash += notional - exit_fee
-                else:
-                    cash -= notional + exit_fee
+                price, notional, exit_fee, proceeds = _exit_fill(side, units, close[t], slip,
+                                                                 fee_rate)
+                cash += proceeds
                 total_fees += exit_fee
                 total_slippage += units * abs(price - close[t])
                 turnover += notional
