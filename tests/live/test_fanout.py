@@ -38,10 +38,10 @@ def test_a_full_queue_drops_for_that_client_only_and_never_waits():
 
 
 def test_a_client_that_stops_reading_does_not_delay_another(tmp_path: Path):
-    """17 symbols × 4 ticks every 50 ms: a socket that is never read fills its buffers, its
+    """17 symbols × 4 ticks every 20 ms: a socket that is never read fills its buffers, its
     queue overflows and it is dropped, while the reading client gets every tick on time."""
     server = start_live_server(tmp_path / "instance", LIVE_SYMBOLS="",
-                               LIVE_REPLAY_BAR_SECONDS="0.05", LIVE_REPLAY_TICKS_PER_BAR="4",
+                               LIVE_REPLAY_BAR_SECONDS="0.02", LIVE_REPLAY_TICKS_PER_BAR="4",
                                LIVE_CLIENT_QUEUE="64")
     try:
         user = server.user()
